@@ -1,0 +1,207 @@
+"""The transcript: messages rendered from Markdown, user and assistant set apart, code
+blocks boxed with a Copy link, a details line of statistics under each reply.
+
+Streaming text is buffered and drawn at most ~30 times a second; only the reply being
+written is re-rendered (the earlier messages stay laid out), so long replies stay smooth.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtWidgets import QTextBrowser
+
+from .markdown import code_blocks, to_html
+from .speed_meter import stats_line
+from .store import COMPLETE, PARTIAL, STOPPED, ERROR
+
+FLUSH_MS = 33  # ~30 Hz
+USER_BG = "#e8f0fe"
+ASSISTANT_BG = "#ffffff"
+ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
+STATUS_NOTES = {PARTIAL: "writing…", STOPPED: "stopped", ERROR: "error"}
+
+
+@dataclass
+class ViewMessage:
+    id: int
+    role: str
+    content: str
+    status: str = COMPLETE
+    stats: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def message_html(index: int, msg: ViewMessage, is_last_reply: bool, busy: bool) -> str:
+    """One message as a full-width table row: a header (who, status, actions), the body,
+    and for replies a statistics line."""
+    bg = USER_BG if msg.role == "user" else ASSISTANT_BG
+    accent = "#1a56db" if msg.role == "user" else "#047857"
+    note = STATUS_NOTES.get(msg.status, "")
+    note_html = f" <span style=\"color:#b45309;\">({note})</span>" if note else ""
+    actions = []
+    if not busy:
+        actions.append(f"<a href=\"act:copymsg:{index}\">Copy</a>")
+        if msg.role == "user":
+            actions.append(f"<a href=\"act:edit:{index}\">Edit</a>")
+        if is_last_reply:
+            actions.append(f"<a href=\"act:regen:{index}\">Regenerate</a>")
+    body = to_html(msg.content, copy_prefix=None if busy else f"act:copycode:{index}:")
+    if not msg.content and msg.status == PARTIAL:
+        body = "<p style=\"color:#6b7280;\"><i>…</i></p>"
+    details = ""
+    if msg.role == "assistant" and msg.stats:
+        details = (f"<p style=\"color:#6b7280; font-size:small; margin-top:2px;\">"
+                   f"{html.escape(stats_line(msg.stats))}</p>")
+    if msg.extra.get("error"):
+        details += (f"<p style=\"color:#b91c1c;\">{html.escape(msg.extra['error'])}</p>")
+    return (f"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"10\" "
+            f"style=\"background-color:{bg}; border-left:4px solid {accent}; "
+            f"margin-bottom:10px;\"><tr><td>"
+            f"<p style=\"margin:0;\"><b style=\"color:{accent};\">"
+            f"{ROLE_NAMES.get(msg.role, msg.role)}</b>{note_html}"
+            f"&nbsp;&nbsp;&nbsp;<span style=\"font-size:small;\">{' · '.join(actions)}</span></p>"
+            f"{body}{details}</td></tr></table>")
+
+
+class ChatView(QTextBrowser):
+    """Signals:
+        editRequested(int): index of a user message to edit and resend.
+        regenerateRequested(): make the last reply again.
+        copied(str): what was put on the clipboard (for a status message).
+    """
+
+    editRequested = Signal(int)
+    regenerateRequested = Signal()
+    copied = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.anchorClicked.connect(self.on_anchor)
+        self.messages: list[ViewMessage] = []
+        self.busy = False
+        self._pending = ""
+        self._stream_start = -1  # document position where the streaming reply begins
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_MS)
+        self._timer.timeout.connect(self.flush)
+        self.renders = 0  # how many times the streaming reply was drawn (tests, profiling)
+        self.document().setDocumentMargin(12)
+
+    # --- whole transcript -----------------------------------------------------------------
+    def set_messages(self, messages: list[ViewMessage], busy: bool = False) -> None:
+        self.messages = list(messages)
+        self.busy = busy
+        self.render_all()
+
+    def render_all(self) -> None:
+        self._timer.stop()
+        self._pending = ""
+        last_reply = self._last_reply_index()
+        stream = self.busy and self.messages and self.messages[-1].status == PARTIAL
+        head = self.messages[:-1] if stream else self.messages
+        self.setHtml("".join(message_html(i, m, i == last_reply, self.busy)
+                             for i, m in enumerate(head)))
+        self._stream_start = -1
+        if stream:
+            self._stream_start = self._end_position()
+            self._draw_stream()
+        self.scroll_to_bottom()
+
+    def _last_reply_index(self) -> int:
+        if self.messages and self.messages[-1].role == "assistant":
+            return len(self.messages) - 1
+        return -1
+
+    def _end_position(self) -> int:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.End)
+        return cursor.position()
+
+    # --- streaming ------------------------------------------------------------------------
+    def begin_reply(self, message: ViewMessage) -> None:
+        """Show a new reply that is about to stream in."""
+        self.busy = True
+        message.status = PARTIAL
+        self.messages.append(message)
+        self.render_all()
+        self._timer.start()
+
+    def append_text(self, text: str) -> None:
+        self._pending += text
+
+    def flush(self) -> None:
+        if not self._pending or not self.messages:
+            return
+        self.messages[-1].content += self._pending
+        self._pending = ""
+        self._draw_stream()
+
+    def _draw_stream(self) -> None:
+        at_bottom = self._at_bottom()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._stream_start)
+        cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+        cursor.insertHtml(message_html(len(self.messages) - 1, self.messages[-1], False, True))
+        self.renders += 1
+        if at_bottom:
+            self.scroll_to_bottom()
+
+    def end_reply(self, text: str | None, status: str, stats: dict | None,
+                  error: str = "") -> None:
+        self._timer.stop()
+        self._pending = ""
+        self.busy = False
+        if self.messages:
+            last = self.messages[-1]
+            if text is not None:
+                last.content = text
+            last.status = status
+            last.stats = stats
+            if error:
+                last.extra["error"] = error
+        self.render_all()
+
+    def streaming_text(self) -> str:
+        """The reply as far as it has arrived (drawn or still buffered)."""
+        return (self.messages[-1].content if self.messages else "") + self._pending
+
+    # --- scrolling ------------------------------------------------------------------------
+    def _at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 8
+
+    def scroll_to_bottom(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    # --- links ----------------------------------------------------------------------------
+    def on_anchor(self, url) -> None:
+        target = url.toString()
+        if not target.startswith("act:"):
+            return  # links inside replies are not opened: a local model may write anything
+        parts = target.split(":")
+        action, index = parts[1], int(parts[2])
+        if not 0 <= index < len(self.messages):
+            return
+        msg = self.messages[index]
+        if action == "copymsg":
+            self._copy(msg.content)
+        elif action == "copycode":
+            blocks = code_blocks(msg.content)
+            n = int(parts[3])
+            if 0 <= n < len(blocks):
+                self._copy(blocks[n].code)
+        elif action == "edit":
+            self.editRequested.emit(index)
+        elif action == "regen":
+            self.regenerateRequested.emit()
+
+    def _copy(self, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.copied.emit(text)

@@ -1,0 +1,109 @@
+"""Settings dialogs: the app's settings and one conversation's system prompt and sampling."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                               QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from .settings import SAMPLING_KEYS, AppSettings
+
+
+def _spin(lo: int, hi: int, value: int, special: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setValue(value)
+    if special:
+        box.setSpecialValueText(special)
+    return box
+
+
+def _dspin(lo: float, hi: float, step: float, value: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setDecimals(2)
+    box.setValue(value)
+    return box
+
+
+class SamplingForm(QWidget):
+    """Temperature, top-k, top-p, min-p, max tokens and seed, with a one-click Greedy."""
+
+    def __init__(self, values: dict, parent=None):
+        super().__init__(parent)
+        self.fields = {
+            "temperature": _dspin(0.0, 2.0, 0.05, values["temperature"]),
+            "top_k": _spin(0, 1000, values["top_k"], "off"),
+            "top_p": _dspin(0.01, 1.0, 0.01, values["top_p"]),
+            "min_p": _dspin(0.0, 1.0, 0.01, values["min_p"]),
+            "max_tokens": _spin(1, 32768, values["max_tokens"]),
+            "seed": _spin(-1, 2**31 - 1, values["seed"], "random"),
+        }
+        self.fields["temperature"].setSpecialValueText("0 (greedy)")
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        labels = {"temperature": "Temperature", "top_k": "Top-k", "top_p": "Top-p",
+                  "min_p": "Min-p", "max_tokens": "Max reply tokens", "seed": "Seed"}
+        for key in SAMPLING_KEYS:
+            form.addRow(labels[key], self.fields[key])
+        greedy = QPushButton("Greedy")
+        greedy.setToolTip("Always take the most likely token (temperature 0)")
+        greedy.clicked.connect(lambda: self.fields["temperature"].setValue(0.0))
+        form.addRow("", greedy)
+
+    def values(self) -> dict:
+        return {k: w.value() for k, w in self.fields.items()}
+
+
+def _buttons(dialog: QDialog) -> QDialogButtonBox:
+    box = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: AppSettings, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.threads = _spin(0, 256, settings.n_threads, "automatic")
+        self.gpu_layers = _spin(0, 999, settings.n_gpu_layers)
+        self.n_ctx = _spin(256, 262144, settings.n_ctx)
+        self.n_ctx.setSingleStep(1024)
+        self.aded = QCheckBox("Decode with ADED (draft trees verified in one batch)")
+        self.aded.setChecked(settings.aded)
+        form = QFormLayout()
+        form.addRow("CPU threads", self.threads)
+        form.addRow("GPU layers", self.gpu_layers)
+        form.addRow("Context size (tokens)", self.n_ctx)
+        form.addRow("", self.aded)
+        self.sampling = SamplingForm(settings.sampling_defaults())
+        box = QVBoxLayout(self)
+        box.addLayout(form)
+        box.addWidget(self.sampling)
+        box.addWidget(_buttons(self))
+
+    def apply_to(self, settings: AppSettings) -> bool:
+        """Write the dialog into ``settings``; True if the model must be reloaded."""
+        reload = (settings.n_threads, settings.n_gpu_layers, settings.n_ctx) != (
+            self.threads.value(), self.gpu_layers.value(), self.n_ctx.value())
+        settings.n_threads = self.threads.value()
+        settings.n_gpu_layers = self.gpu_layers.value()
+        settings.n_ctx = self.n_ctx.value()
+        settings.aded = self.aded.isChecked()
+        for key, value in self.sampling.values().items():
+            setattr(settings, key, value)
+        return reload
+
+
+class ConversationDialog(QDialog):
+    def __init__(self, system_prompt: str, sampling: dict, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Conversation settings")
+        self.prompt = QPlainTextEdit(system_prompt)
+        self.prompt.setPlaceholderText("System prompt (optional)")
+        self.sampling = SamplingForm(sampling)
+        box = QVBoxLayout(self)
+        box.addWidget(self.prompt)
+        box.addWidget(self.sampling)
+        box.addWidget(_buttons(self))

@@ -1,0 +1,153 @@
+"""Entry point of ``aded-chat``: the window, or ``--self-test`` (headless, one ADED reply)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+SELF_TEST_PROMPT = "Count from 1 to 30, separated by commas."
+SELF_TEST_TOKENS = 64
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="aded-chat", description="Desktop chat for local GGUF "
+                                "models, decoded faster with ADED.")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="keep every file (conversations, tables, settings) under DIR")
+    p.add_argument("--model", metavar="PATH", help="open this GGUF model at start")
+    p.add_argument("--demo", action="store_true", help="open the demo model (fetched once)")
+    p.add_argument("--self-test", action="store_true",
+                   help="headless check: load the demo model, stream one reply through the "
+                        "engine thread, print its statistics, exit")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from aded_engine.paths import set_data_dir
+    if args.data_dir:
+        set_data_dir(args.data_dir)  # before anything opens a file
+    if args.self_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        return self_test(args.model or "")
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+    from .settings import load_settings
+    from .store import ConversationStore, StoreError
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("ADED Chat")
+    try:
+        store = ConversationStore()
+    except StoreError as exc:
+        from PySide6.QtWidgets import QMessageBox
+        QMessageBox.critical(None, "ADED Chat", f"The conversation database cannot be opened:\n{exc}")
+        return 2
+    window = MainWindow(store, load_settings())
+    window.show()
+    if args.model:
+        window.load_model(args.model)
+    elif args.demo:
+        window.load_demo()
+    code = app.exec()
+    store.close()
+    return code
+
+
+def self_test(model_path: str = "", timeout_s: float = 600.0) -> int:
+    """Load the model (the demo one by default), generate one ADED reply through the same
+    EngineClient/QThread the window uses, print the statistics. 0 on success."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 (keeps Qt alive)
+    test = SelfTest(model_path)
+    result = test.run(timeout_s)
+    if result["error"]:
+        print(f"self-test FAILED: {result['error']}", file=sys.stderr)
+        return 1
+    stats = result["stats"]
+    if not stats or stats.get("tokens", 0) <= 0 or result["chunks"] == 0:
+        print(f"self-test FAILED: no tokens streamed (stats: {stats})", file=sys.stderr)
+        return 1
+    print("reply: " + result["text"].strip().replace("\n", " ")[:200])
+    print(f"streamed in {result['chunks']} chunks")
+    print("stats: " + json.dumps(stats))
+    print("self-test OK")
+    return 0
+
+
+def _self_test_class():
+    from PySide6.QtCore import QEventLoop, QObject, QTimer
+
+    from aded_engine.sampling import SamplingSettings
+
+    from .settings import load_settings
+    from .worker import EngineClient
+
+    class SelfTest(QObject):
+        """Drives one load + one reply; its methods are slots on the GUI thread (queued
+        connections from the engine thread), exactly like the window's."""
+
+        def __init__(self, model_path: str):
+            super().__init__()
+            self.model_path = model_path
+            self.client = EngineClient()
+            self.loop = QEventLoop()
+            self.result: dict = {"chunks": 0, "text": "", "stats": None, "error": None}
+            w = self.client.worker
+            w.loaded.connect(self.on_loaded)
+            w.loadFailed.connect(self.fail)
+            w.token.connect(self.on_token)
+            w.finished.connect(self.on_finished)
+            w.failed.connect(self.on_failed)
+            w.status.connect(self.on_status)
+
+        def run(self, timeout_s: float) -> dict:
+            QTimer.singleShot(int(timeout_s * 1000), self.on_timeout)
+            self.client.load(self.model_path, load_settings().backend_settings())
+            self.loop.exec()
+            self.client.shutdown()
+            return self.result
+
+        def on_loaded(self, info: dict) -> None:
+            print(f"model: {info['model']} on {info['device']}, {info['threads']} threads, "
+                  f"context {info['n_ctx']}, one token {info['single_token_ms']} ms", flush=True)
+            sampling = SamplingSettings(temperature=0.0, max_tokens=SELF_TEST_TOKENS)
+            if not self.client.generate([{"role": "user", "content": SELF_TEST_PROMPT}],
+                                        sampling, aded=True, learn_user_text=SELF_TEST_PROMPT):
+                self.fail("the engine refused the request")
+
+        def on_token(self, _rid: int, text: str) -> None:
+            self.result["chunks"] += 1
+            self.result["text"] += text
+
+        def on_finished(self, _rid: int, text: str, stats: dict) -> None:
+            self.result["stats"], self.result["text"] = stats, text
+            self.loop.quit()
+
+        def on_failed(self, _rid: int, _kind: str, message: str) -> None:
+            self.fail(message)
+
+        def on_status(self, text: str) -> None:
+            print(text, flush=True)
+
+        def on_timeout(self) -> None:
+            if self.result["stats"] is None:
+                self.fail("no reply in time")
+
+        def fail(self, message: str) -> None:
+            self.result["error"] = message
+            self.loop.quit()
+
+    return SelfTest
+
+
+def SelfTest(model_path: str):  # noqa: N802 (a class made on demand: Qt imports stay lazy)
+    return _self_test_class()(model_path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

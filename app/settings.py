@@ -1,0 +1,100 @@
+"""The app's settings: one JSON file under the config folder.
+
+A missing, unreadable or half-written file gives the defaults (and each bad field alone falls
+back to its default), never a crash. Saving writes a temporary file and renames it, so a
+power cut leaves either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from aded_engine.backend import BackendSettings
+from aded_engine.sampling import SamplingSettings
+
+FILE_NAME = "settings.json"
+MAX_RECENT = 8
+SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p", "seed", "max_tokens")
+
+
+@dataclass
+class AppSettings:
+    n_threads: int = 0  # 0: automatic
+    n_gpu_layers: int = 0
+    n_ctx: int = 4096
+    aded: bool = True
+    temperature: float = 0.0
+    top_k: int = 40
+    top_p: float = 0.95
+    min_p: float = 0.05
+    seed: int = -1  # -1: random
+    max_tokens: int = 512
+    recent_models: list[str] = field(default_factory=list)
+
+    def backend_settings(self) -> BackendSettings:
+        return BackendSettings(n_ctx=self.n_ctx, n_threads=self.n_threads or None,
+                               n_gpu_layers=self.n_gpu_layers)
+
+    def sampling_defaults(self) -> dict:
+        return {k: getattr(self, k) for k in SAMPLING_KEYS}
+
+    def add_recent(self, path: str) -> None:
+        self.recent_models = [path] + [p for p in self.recent_models if p != path]
+        del self.recent_models[MAX_RECENT:]
+
+
+def sampling_settings(values: dict) -> SamplingSettings:
+    """SamplingSettings from stored values (defaults merged with a conversation's overrides)."""
+    d = SamplingSettings()
+    seed = values.get("seed", -1)
+    return SamplingSettings(
+        temperature=max(0.0, _num(values.get("temperature"), d.temperature, float)),
+        top_k=max(0, _num(values.get("top_k"), d.top_k, int)),
+        top_p=min(1.0, max(0.01, _num(values.get("top_p"), d.top_p, float))),
+        min_p=min(1.0, max(0.0, _num(values.get("min_p"), d.min_p, float))),
+        seed=None if not isinstance(seed, int) or seed < 0 else seed,
+        max_tokens=max(1, _num(values.get("max_tokens"), d.max_tokens, int)))
+
+
+def _num(value, default, kind):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return kind(value)
+
+
+def settings_path() -> Path:
+    from aded_engine.paths import config_dir
+    return config_dir() / FILE_NAME
+
+
+def load_settings(path: Path | None = None) -> AppSettings:
+    path = path or settings_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return AppSettings()
+    if not isinstance(data, dict):
+        return AppSettings()
+    settings = AppSettings()
+    for f in fields(AppSettings):
+        value = data.get(f.name)
+        default = getattr(settings, f.name)
+        if isinstance(default, list):
+            if isinstance(value, list):
+                setattr(settings, f.name, [v for v in value if isinstance(v, str)][:MAX_RECENT])
+        elif isinstance(default, bool):
+            if isinstance(value, bool):
+                setattr(settings, f.name, value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            setattr(settings, f.name, type(default)(value))
+    return settings
+
+
+def save_settings(settings: AppSettings, path: Path | None = None) -> None:
+    path = path or settings_path()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,140 @@
+"""The live speed indicator: tokens/s, speedup over plain decoding, tokens per model call,
+acceptance rate, and a small plot of the speedup over the reply."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+NOT_ENOUGH = "not enough data yet"
+
+
+def speedup_text(speedup: float | None) -> str:
+    return NOT_ENOUGH if speedup is None else f"{speedup:.2f}× vs plain"
+
+
+def stats_line(stats: dict | None) -> str:
+    """One line under a finished message: '42 tokens · 55.1 tok/s · 1.12× vs plain · ...'."""
+    if not stats:
+        return ""
+    parts = [f"{stats.get('tokens', 0)} tokens", f"{stats.get('tokens_per_s', 0):.1f} tok/s"]
+    speedup = stats.get("speedup")
+    parts.append("speedup: " + NOT_ENOUGH if speedup is None else f"{speedup:.2f}× vs plain")
+    parts.append(f"{stats.get('tokens_per_call', 0):.2f} tokens/call")
+    if stats.get("nodes_verified"):
+        parts.append(f"{100 * stats.get('acceptance_rate', 0):.0f}% of drafts accepted")
+    reason = {"cancelled": "stopped", "length": "length limit", "context": "context full"}.get(
+        stats.get("finish_reason", ""))
+    if reason:
+        parts.append(reason)
+    if stats.get("dropped_turns"):
+        parts.append(f"{stats['dropped_turns']} oldest turns left out")
+    return " · ".join(parts)
+
+
+class SpeedPlot(QWidget):
+    """Speedup (y) over tokens generated (x), with the 1.0× line of plain decoding."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.points: list[tuple[int, float]] = []
+        self.setMinimumSize(160, 46)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFixedHeight(46)
+
+    def clear(self) -> None:
+        self.points = []
+        self.update()
+
+    def add(self, tokens: int, speedup: float | None) -> None:
+        if speedup is not None:
+            self.points.append((tokens, speedup))
+            self.update()
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        r = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        p.fillRect(r, QColor("#fafafa"))
+        p.setPen(QPen(QColor("#d0d4da"), 1))
+        p.drawRect(r)
+        top = max([2.0] + [s for _, s in self.points])
+        inner = r.adjusted(4, 4, -4, -4)
+
+        def y(s: float) -> float:
+            return inner.bottom() - (s / top) * inner.height()
+
+        p.setPen(QPen(QColor("#9ca3af"), 1, Qt.DashLine))
+        p.drawLine(QPointF(inner.left(), y(1.0)), QPointF(inner.right(), y(1.0)))
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.75))
+        p.setFont(small)
+        p.drawText(QPointF(inner.left() + 2, y(1.0) - 2), "1×")
+        if not self.points:
+            p.setPen(QColor("#6b7280"))
+            p.drawText(inner, Qt.AlignCenter, "speedup plot")
+            return
+        last = max(self.points[-1][0], 1)
+        first = self.points[0][0]
+        span = max(last - first, 1)
+        path = QPainterPath()
+        for i, (t, s) in enumerate(self.points):
+            pt = QPointF(inner.left() + (t - first) / span * inner.width(), y(s))
+            path.moveTo(pt) if i == 0 else path.lineTo(pt)
+        colour = QColor("#16a34a") if self.points[-1][1] >= 1.0 else QColor("#dc2626")
+        p.setPen(QPen(colour, 2))
+        p.drawPath(path)
+
+
+class SpeedMeter(QWidget):
+    """Live statistics of the reply being generated (or the last one)."""
+
+    FIELDS = (("tokens_per_s", "Speed"), ("speedup", "Speedup"),
+              ("tokens_per_call", "Tokens per model call"), ("acceptance_rate", "Drafts accepted"))
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.values: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        for row, (key, title) in enumerate(self.FIELDS):
+            name = QLabel(title)
+            name.setStyleSheet("color:#6b7280;")
+            value = QLabel("–")
+            value.setObjectName(f"speed_{key}")
+            value.setStyleSheet("font-weight:600;")
+            grid.addWidget(name, row, 0)
+            grid.addWidget(value, row, 1)
+            self.values[key] = value
+        self.plot = SpeedPlot()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(8, 6, 8, 6)
+        header = QLabel("ADED speed")
+        header.setStyleSheet("font-weight:600;")
+        box.addWidget(header)
+        box.addLayout(grid)
+        box.addWidget(self.plot)
+        box.addStretch(1)
+        self.stats: dict = {}
+
+    def start_reply(self) -> None:
+        self.plot.clear()
+        self.stats = {}
+        for key, label in self.values.items():
+            label.setText(NOT_ENOUGH if key == "speedup" else "–")
+
+    def show_stats(self, stats: dict) -> None:
+        """Statistics of the reply so far (ReplyStats.summary() and extras)."""
+        self.stats = stats
+        self.values["tokens_per_s"].setText(f"{stats.get('tokens_per_s', 0):.1f} tok/s")
+        self.values["speedup"].setText(speedup_text(stats.get("speedup")))
+        self.values["tokens_per_call"].setText(f"{stats.get('tokens_per_call', 0):.2f}")
+        if stats.get("nodes_verified"):
+            self.values["acceptance_rate"].setText(f"{100 * stats.get('acceptance_rate', 0):.0f}%"
+                                                   f" of {stats['nodes_verified']}")
+        else:
+            self.values["acceptance_rate"].setText("no drafts yet")
+        self.plot.add(int(stats.get("tokens", 0)), stats.get("speedup"))

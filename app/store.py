@@ -1,0 +1,334 @@
+"""Conversations on disk: one SQLite file in WAL mode under the user data folder.
+
+Rules this module keeps (see the design brief, section 9):
+
+* every write is committed at once: the user's message before generation starts, the reply
+  while it streams (the window throttles those updates), so a crash loses at most a moment;
+* reading is tolerant: a row with broken text, JSON or fields is shown as well as it can be,
+  and never hides the rest of its conversation;
+* deleting really removes the text from the file (``secure_delete`` overwrites freed pages,
+  then the WAL is checkpointed and truncated, then the file is vacuumed);
+* two running instances may share the file (WAL + ``busy_timeout``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+DB_NAME = "conversations.db"
+ROLES = ("system", "user", "assistant")
+# message status: how a message ended
+PARTIAL, STOPPED, COMPLETE, ERROR = "partial", "stopped", "complete", "error"
+STATUSES = (PARTIAL, STOPPED, COMPLETE, ERROR)
+
+
+@dataclass
+class Message:
+    id: int
+    role: str
+    content: str
+    status: str = COMPLETE
+    stats: dict | None = None
+    created: float = 0.0
+
+
+@dataclass
+class Conversation:
+    id: int
+    title: str
+    created: float
+    updated: float
+    system_prompt: str = ""
+    sampling: dict = field(default_factory=dict)  # overrides of the default sampling settings
+    messages: list[Message] = field(default_factory=list)
+
+    def chat_messages(self) -> list[dict]:
+        """The conversation as the engine wants it: system prompt first, known roles only."""
+        out = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        out += [{"role": m.role, "content": m.content} for m in self.messages
+                if m.role in ("user", "assistant") and m.content]
+        return out
+
+
+@dataclass
+class ConversationSummary:
+    id: int
+    title: str
+    updated: float
+
+
+# --- schema and migrations --------------------------------------------------------------
+# Each migration takes the database from version i to i + 1; they only ever get appended.
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.executescript("""
+        CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL,
+            updated REAL NOT NULL);
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL);
+        CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
+    """)
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    """Per-conversation system prompt and sampling; reply status and statistics."""
+    db.executescript("""
+        ALTER TABLE conversations ADD COLUMN system_prompt TEXT NOT NULL DEFAULT '';
+        ALTER TABLE conversations ADD COLUMN sampling TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE messages ADD COLUMN status TEXT NOT NULL DEFAULT 'complete';
+        ALTER TABLE messages ADD COLUMN stats TEXT;
+    """)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    pass
+
+
+def _decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _json_or(value, default):
+    if value is None:
+        return default
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return default
+    return data if isinstance(data, type(default)) else default
+
+
+class ConversationStore:
+    def __init__(self, path: str | Path | None = None):
+        if path is None:
+            from aded_engine.paths import data_dir
+            path = data_dir() / DB_NAME
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not open {self.path}: {exc}") from exc
+        self.db.text_factory = _decode_text  # tolerant: bad UTF-8 becomes U+FFFD, not an error
+        self.db.execute("PRAGMA busy_timeout = 10000")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA secure_delete = ON")
+        self._migrate()
+
+    # --- schema ---------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        row = self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'").fetchone()
+        if not row:
+            return 0
+        row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def _migrate(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")  # a second instance waits instead of racing
+        try:
+            self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            version = self.schema_version()
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was written by a newer version of the program "
+                                 f"(schema {version}, this one knows {SCHEMA_VERSION})")
+            for i in range(version, SCHEMA_VERSION):
+                MIGRATIONS[i](self.db)
+                self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (i + 1,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- conversations --------------------------------------------------------------------
+    def create_conversation(self, title: str = "New chat", system_prompt: str = "",
+                            sampling: dict | None = None) -> int:
+        now = time.time()
+        cur = self.db.execute(
+            "INSERT INTO conversations (title, created, updated, system_prompt, sampling) "
+            "VALUES (?, ?, ?, ?, ?)", (title, now, now, system_prompt, json.dumps(sampling or {})))
+        return int(cur.lastrowid)
+
+    def list_conversations(self, search: str = "") -> list[ConversationSummary]:
+        """Newest first; ``search`` matches the title or any message text (case-insensitive)."""
+        sql = "SELECT id, title, updated FROM conversations"
+        args: tuple = ()
+        if search.strip():
+            pattern = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%") \
+                .replace("_", "\\_") + "%"
+            sql += (" WHERE title LIKE ? ESCAPE '\\' OR id IN (SELECT conversation_id FROM "
+                    "messages WHERE content LIKE ? ESCAPE '\\')")
+            args = (pattern, pattern)
+        sql += " ORDER BY updated DESC, id DESC"
+        out = []
+        for row in self.db.execute(sql, args):
+            out.append(ConversationSummary(int(row[0]), str(row[1] or "Untitled"),
+                                           float(row[2] or 0.0)))
+        return out
+
+    def get_conversation(self, conversation_id: int) -> Conversation | None:
+        row = self.db.execute(
+            "SELECT id, title, created, updated, system_prompt, sampling FROM conversations "
+            "WHERE id = ?", (conversation_id,)).fetchone()
+        if row is None:
+            return None
+        conv = Conversation(int(row[0]), str(row[1] or "Untitled"), _float(row[2]),
+                            _float(row[3]), str(row[4] or ""), _json_or(row[5], {}))
+        conv.messages = self.messages(conversation_id)
+        return conv
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        out = []
+        rows = self.db.execute(
+            "SELECT id, role, content, status, stats, created FROM messages "
+            "WHERE conversation_id = ? ORDER BY id", (conversation_id,))
+        for row in rows:
+            role = row[1] if row[1] in ROLES else "assistant"
+            status = row[3] if row[3] in STATUSES else COMPLETE
+            content = _text(row[2])
+            out.append(Message(int(row[0]), role, content, status, _json_or(row[4], None),
+                               _float(row[5])))
+        return out
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        self.db.execute("UPDATE conversations SET title = ? WHERE id = ?",
+                        (title.strip() or "Untitled", conversation_id))
+
+    def set_system_prompt(self, conversation_id: int, prompt: str) -> None:
+        self.db.execute("UPDATE conversations SET system_prompt = ? WHERE id = ?",
+                        (prompt, conversation_id))
+
+    def set_sampling(self, conversation_id: int, sampling: dict) -> None:
+        self.db.execute("UPDATE conversations SET sampling = ? WHERE id = ?",
+                        (json.dumps(sampling), conversation_id))
+
+    def touch(self, conversation_id: int) -> None:
+        self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?",
+                        (time.time(), conversation_id))
+
+    def delete_conversation(self, conversation_id: int) -> list[str]:
+        """Remove the conversation and scrub its text from the file; returns the texts of
+        its messages (so the caller can make the tri-gram table forget them)."""
+        texts = [m.content for m in self.messages(conversation_id)]
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
+        self.db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        self.db.execute("COMMIT")
+        self.scrub()
+        return texts
+
+    def scrub(self) -> None:
+        """Make deleted text unreadable in the files: copy the WAL back, empty it, vacuum."""
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.db.execute("VACUUM")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError:
+            pass  # another instance is reading; secure_delete already zeroed the pages
+
+    # --- messages -------------------------------------------------------------------------
+    def add_message(self, conversation_id: int, role: str, content: str,
+                    status: str = COMPLETE, stats: dict | None = None) -> int:
+        now = time.time()
+        self.db.execute("BEGIN IMMEDIATE")
+        cur = self.db.execute(
+            "INSERT INTO messages (conversation_id, role, content, status, stats, created) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (conversation_id, role, content, status, None if stats is None else json.dumps(stats),
+             now))
+        self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
+        self.db.execute("COMMIT")
+        return int(cur.lastrowid)
+
+    def update_message(self, message_id: int, content: str | None = None,
+                       status: str | None = None, stats: dict | None = None) -> None:
+        sets, args = [], []
+        if content is not None:
+            sets.append("content = ?")
+            args.append(content)
+        if status is not None:
+            sets.append("status = ?")
+            args.append(status)
+        if stats is not None:
+            sets.append("stats = ?")
+            args.append(json.dumps(stats))
+        if sets:
+            self.db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?",
+                            (*args, message_id))
+
+    def delete_messages_from(self, conversation_id: int, message_id: int) -> list[str]:
+        """Delete this message and every later one of the conversation (regenerate, edit);
+        returns their texts."""
+        rows = self.db.execute("SELECT content FROM messages WHERE conversation_id = ? AND id >= ?",
+                               (conversation_id, message_id)).fetchall()
+        self.db.execute("DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
+                        (conversation_id, message_id))
+        return [r[0] for r in rows]
+
+    # --- export ---------------------------------------------------------------------------
+    def export_markdown(self, conversation_id: int) -> str:
+        conv = self.get_conversation(conversation_id)
+        if conv is None:
+            raise StoreError(f"no conversation {conversation_id}")
+        parts = [f"# {conv.title}\n"]
+        if conv.system_prompt:
+            parts.append(f"**System:** {conv.system_prompt}\n")
+        for m in conv.messages:
+            note = "" if m.status == COMPLETE else f" ({m.status})"
+            parts.append(f"## {m.role.capitalize()}{note}\n\n{m.content}\n")
+        return "\n".join(parts)
+
+    def export_json(self, conversation_id: int) -> str:
+        conv = self.get_conversation(conversation_id)
+        if conv is None:
+            raise StoreError(f"no conversation {conversation_id}")
+        data = {"title": conv.title, "created": conv.created, "updated": conv.updated,
+                "system_prompt": conv.system_prompt, "sampling": conv.sampling,
+                "messages": [{"role": m.role, "content": m.content, "status": m.status,
+                              "stats": m.stats, "created": m.created} for m in conv.messages]}
+        return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _text(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return "" if value is None else str(value)
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def title_from(text: str, limit: int = 48) -> str:
+    """A conversation title from its first message: the first line, shortened at a word."""
+    line = " ".join(text.strip().split("\n", 1)[0].split())
+    if len(line) <= limit:
+        return line or "New chat"
+    cut = line[:limit].rsplit(" ", 1)[0]
+    return (cut if len(cut) > limit // 2 else line[:limit]) + "…"

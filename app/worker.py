@@ -1,0 +1,255 @@
+"""The engine on its own thread: one worker QObject inside a QThread, and the client the
+window talks to.
+
+Everything that touches the model (loading, fitting, generating, learning, forgetting) runs
+in the worker's thread; the window only sends requests (queued signals) and receives
+results (signals). Stop is a ``threading.Event`` set directly from the GUI thread because the
+worker's event loop is busy while it generates; the decode loop polls it before every
+verification step, so Stop takes effect within one step.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from aded_engine.backend import ModelLoadError
+from aded_engine.session import ChatSession, ContextOverflowError, SessionSettings, StreamEvent
+from aded_engine.sampling import SamplingSettings
+
+
+@dataclass
+class GenerateRequest:
+    request_id: int
+    messages: list[dict]
+    sampling: SamplingSettings
+    aded: bool = True
+    learn_user_text: str = ""  # learned together with the reply when it completes
+
+
+def live_stats(stats) -> dict:
+    """ReplyStats.summary() plus what the live meter needs while a reply streams."""
+    out = stats.summary()
+    out["baseline_ms_per_token"] = round(stats.baseline_ms_per_token, 3)
+    return out
+
+
+class EngineWorker(QObject):
+    """Owns the ChatSession; lives in the engine thread.
+
+    Signals:
+        loadProgress(float): model loading, 0..1 (emitted by the client's poll timer).
+        loaded(dict): the session's info; loadFailed(str): why the model did not load.
+        fitted(int, int, int): request id, turns dropped to fit the context, prompt tokens.
+        token(int, str): request id, new text of one verification step.
+        step(int, dict): request id, statistics of the reply so far.
+        finished(int, str, dict): request id, reply text, final statistics.
+        failed(int, str, str): request id, kind ("overflow" | "error"), message.
+        contextUsage(int, int): prompt tokens of a conversation, context size.
+        status(str): a one-line message for the status bar.
+    """
+
+    loadProgress = Signal(float)
+    loaded = Signal(dict)
+    loadFailed = Signal(str)
+    fitted = Signal(int, int, int)
+    token = Signal(int, str)
+    step = Signal(int, dict)
+    finished = Signal(int, str, dict)
+    failed = Signal(int, str, str)
+    contextUsage = Signal(int, int)
+    status = Signal(str)
+
+    def __init__(self, stop_event: threading.Event):
+        super().__init__()
+        self.session: ChatSession | None = None
+        self._stop = stop_event
+        self.load_fraction = 0.0  # read by the client's timer while a load runs
+
+    def _note_progress(self, fraction: float) -> None:
+        # Called by llama.cpp through a ctypes callback. Emitting a Qt signal from inside
+        # that callback corrupts the refcount of True (PySide6 6.x; the interpreter aborts
+        # at exit), so only a float is stored here and the GUI thread polls it.
+        self.load_fraction = fraction
+
+    @Slot(str, object)
+    def load(self, path: str, settings) -> None:
+        """Load a GGUF (``path``), or fetch the demo model first when ``path`` is empty."""
+        try:
+            if not path:
+                from aded_engine.models import fetch_demo_model
+                path = str(fetch_demo_model(log=self.status.emit))
+            # the old model stays loaded until the new one works: a bad file loses nothing
+            session = ChatSession(path, SessionSettings(backend=settings),
+                                  progress=self._note_progress)
+        except ModelLoadError as exc:
+            self.loadFailed.emit(str(exc))
+            return
+        except Exception as exc:  # fetch errors, out of memory, anything: report, keep running
+            self.loadFailed.emit(f"{type(exc).__name__}: {exc}")
+            return
+        self.close()
+        self.session = session
+        info = dict(session.info)
+        if session.table_problems:
+            info["table_problems"] = list(session.table_problems)
+        self.loaded.emit(info)
+
+    @Slot(object)
+    def generate(self, req: GenerateRequest) -> None:
+        rid = req.request_id
+        if self.session is None:
+            self.failed.emit(rid, "error", "No model is loaded.")
+            return
+        try:
+            fit = self.session.fit(req.messages, req.sampling.max_tokens)
+        except ContextOverflowError as exc:
+            self.failed.emit(rid, "overflow", str(exc))
+            return
+        self.fitted.emit(rid, fit.dropped, len(fit.prompt_tokens))
+
+        def on_event(ev: StreamEvent) -> None:
+            if ev.text:
+                self.token.emit(rid, ev.text)
+            self.step.emit(rid, live_stats(ev.step.reply))
+
+        try:
+            reply = self.session.generate_from_tokens(
+                fit.prompt_tokens, req.sampling, on_event, self._stop.is_set, req.aded, fit=fit)
+        except Exception as exc:
+            traceback.print_exc()
+            self.failed.emit(rid, "error", f"{type(exc).__name__}: {exc}")
+            return
+        stats = live_stats(reply.stats)
+        stats["dropped_turns"] = fit.dropped
+        if reply.stats.finish_reason in ("stop", "length") and reply.text.strip():
+            try:
+                self.session.learn_exchange([req.learn_user_text, reply.text])
+            except Exception as exc:  # a full disk must not lose the reply
+                self.status.emit(f"Could not save the learned table: {exc}")
+        self.finished.emit(rid, reply.text, stats)
+
+    @Slot(list)
+    def measure(self, messages: list) -> None:
+        """Report how many tokens these messages take as a prompt."""
+        if self.session is None:
+            return
+        try:
+            n = len(self.session.prompt_tokens(messages)) if messages else 0
+        except Exception:
+            return
+        self.contextUsage.emit(n, self.session.backend.n_ctx)
+
+    @Slot(list)
+    def forget(self, texts: list) -> None:
+        if self.session is not None and texts:
+            try:
+                self.session.forget_exchange(texts)
+            except Exception as exc:
+                self.status.emit(f"Could not update the learned table: {exc}")
+
+    @Slot()
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+
+class EngineClient(QObject):
+    """The window's handle on the engine thread. Methods return at once; results arrive as
+    the worker's signals (re-exported here as ``client.worker.<signal>``).
+
+    Busy guard: one generation at a time; ``generate`` returns 0 while one runs.
+    """
+
+    _load = Signal(str, object)
+    _generate = Signal(object)
+    _measure = Signal(list)
+    _forget = Signal(list)
+    _close = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.stop_event = threading.Event()
+        self.thread = QThread()
+        self.thread.setObjectName("aded-engine")
+        self.worker = EngineWorker(self.stop_event)
+        self.worker.moveToThread(self.thread)
+        self._load.connect(self.worker.load)
+        self._generate.connect(self.worker.generate)
+        self._measure.connect(self.worker.measure)
+        self._forget.connect(self.worker.forget)
+        self._close.connect(self.worker.close)
+        self.worker.finished.connect(self._on_done)
+        self.worker.failed.connect(self._on_done)
+        self.worker.loaded.connect(self._on_loaded)
+        self.worker.loadFailed.connect(self._on_load_failed)
+        self.thread.start()
+        self._poll = QTimer(self)
+        self._poll.setInterval(100)
+        self._poll.timeout.connect(self._report_progress)
+        self.busy = False  # a reply is being generated
+        self.loading = False
+        self.info: dict | None = None
+        self._next_id = 0
+        self.current_request = 0
+
+    def load(self, path: str, backend_settings) -> bool:
+        """Load a model file; an empty path means the demo model."""
+        if self.busy or self.loading:
+            return False
+        self.loading = True
+        self.worker.load_fraction = 0.0
+        self._poll.start()
+        self._load.emit(path, backend_settings)
+        return True
+
+    def generate(self, messages: list[dict], sampling: SamplingSettings, aded: bool = True,
+                 learn_user_text: str = "") -> int:
+        if self.busy or self.loading or self.info is None:
+            return 0
+        self._next_id += 1
+        self.current_request = self._next_id
+        self.busy = True
+        self.stop_event.clear()
+        self._generate.emit(GenerateRequest(self._next_id, messages, sampling, aded,
+                                            learn_user_text))
+        return self._next_id
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def measure(self, messages: list[dict]) -> None:
+        if self.info is not None:
+            self._measure.emit(messages)
+
+    def forget(self, texts: list[str]) -> None:
+        if self.info is not None:
+            self._forget.emit(list(texts))
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Stop any reply, free the model in its thread, end the thread."""
+        self.stop_event.set()
+        self._close.emit()
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)
+
+    def _on_done(self, request_id: int, *_):
+        if request_id == self.current_request:
+            self.busy = False
+
+    def _report_progress(self) -> None:
+        self.worker.loadProgress.emit(self.worker.load_fraction)
+
+    def _on_loaded(self, info: dict):
+        self._poll.stop()
+        self.loading = False
+        self.info = info
+
+    def _on_load_failed(self, _message: str):
+        self._poll.stop()
+        self.loading = False
+
