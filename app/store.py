@@ -65,8 +65,15 @@ class ConversationSummary:
 # --- schema and migrations --------------------------------------------------------------
 # Each migration takes the database from version i to i + 1; they only ever get appended.
 
+def _run(db: sqlite3.Connection, script: str) -> None:
+    """Statements one by one: ``executescript`` would commit the migration's transaction."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _v1(db: sqlite3.Connection) -> None:
-    db.executescript("""
+    _run(db, """
         CREATE TABLE conversations (
             id INTEGER PRIMARY KEY,
             title TEXT NOT NULL DEFAULT '',
@@ -84,7 +91,7 @@ def _v1(db: sqlite3.Connection) -> None:
 
 def _v2(db: sqlite3.Connection) -> None:
     """Per-conversation system prompt and sampling; reply status and statistics."""
-    db.executescript("""
+    _run(db, """
         ALTER TABLE conversations ADD COLUMN system_prompt TEXT NOT NULL DEFAULT '';
         ALTER TABLE conversations ADD COLUMN sampling TEXT NOT NULL DEFAULT '{}';
         ALTER TABLE messages ADD COLUMN status TEXT NOT NULL DEFAULT 'complete';
@@ -104,14 +111,15 @@ def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _json_or(value, default):
+def _json_dict(value, default):
+    """A JSON object column, or ``default`` when it is missing or broken."""
     if value is None:
         return default
     try:
         data = json.loads(value)
     except (TypeError, ValueError):
         return default
-    return data if isinstance(data, type(default)) else default
+    return data if isinstance(data, dict) else default
 
 
 class ConversationStore:
@@ -194,7 +202,7 @@ class ConversationStore:
         if row is None:
             return None
         conv = Conversation(int(row[0]), str(row[1] or "Untitled"), _float(row[2]),
-                            _float(row[3]), str(row[4] or ""), _json_or(row[5], {}))
+                            _float(row[3]), str(row[4] or ""), _json_dict(row[5], {}))
         conv.messages = self.messages(conversation_id)
         return conv
 
@@ -207,7 +215,7 @@ class ConversationStore:
             role = row[1] if row[1] in ROLES else "assistant"
             status = row[3] if row[3] in STATUSES else COMPLETE
             content = _text(row[2])
-            out.append(Message(int(row[0]), role, content, status, _json_or(row[4], None),
+            out.append(Message(int(row[0]), role, content, status, _json_dict(row[4], None),
                                _float(row[5])))
         return out
 

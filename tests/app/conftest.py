@@ -1,0 +1,64 @@
+"""Shared fixtures for the app tests: offscreen Qt, the real demo model loaded once per
+module in a real engine thread, a fresh SQLite file per test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from aded_engine import paths  # noqa: E402
+from aded_engine.models import fetch_demo_model  # noqa: E402
+
+REPLY_TOKENS = 32
+N_CTX = 1024
+
+
+@pytest.fixture(scope="session")
+def demo_model():
+    return fetch_demo_model()
+
+
+@pytest.fixture(scope="module")
+def module_data_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("aded-data")
+    paths.set_data_dir(path)
+    yield path
+    paths.set_data_dir(None)
+
+
+def test_settings(**overrides):
+    from app.settings import AppSettings
+    values = dict(n_threads=1, n_ctx=N_CTX, max_tokens=REPLY_TOKENS, temperature=0.0)
+    values.update(overrides)
+    return AppSettings(**values)
+
+
+test_settings.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(scope="module")
+def engine(qapp, module_data_dir, demo_model):
+    """One EngineClient (worker + QThread) with the demo model, shared by a module."""
+    from PySide6.QtCore import QCoreApplication
+    from app.worker import EngineClient
+    client = EngineClient()
+    client.load(str(demo_model), test_settings().backend_settings())
+    import time
+    deadline = time.monotonic() + 120
+    while client.info is None and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.01)
+    assert client.info is not None, "the demo model did not load"
+    yield client
+    assert client.shutdown()
+
+
+@pytest.fixture
+def store(tmp_path):
+    from app.store import ConversationStore
+    s = ConversationStore(tmp_path / "conversations.db")
+    yield s
+    s.close()

@@ -1,0 +1,38 @@
+import json
+
+from app.settings import AppSettings, load_settings, sampling_settings, save_settings
+
+
+def test_round_trip(tmp_path):
+    path = tmp_path / "settings.json"
+    s = AppSettings(n_threads=3, aded=False, temperature=0.7)
+    s.add_recent("/m/a.gguf")
+    s.add_recent("/m/b.gguf")
+    s.add_recent("/m/a.gguf")
+    save_settings(s, path)
+    back = load_settings(path)
+    assert back == s
+    assert back.recent_models == ["/m/a.gguf", "/m/b.gguf"]
+
+
+def test_corrupt_file_gives_defaults(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_bytes(b'{"n_threads": 4, "aded": tru')  # half-written
+    assert load_settings(path) == AppSettings()
+    path.write_text("[1, 2]")
+    assert load_settings(path) == AppSettings()
+
+
+def test_each_bad_field_falls_back_alone(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"n_threads": "many", "n_ctx": 2048, "aded": "yes",
+                                "recent_models": ["/ok.gguf", 5], "top_k": True}))
+    s = load_settings(path)
+    assert (s.n_threads, s.n_ctx, s.aded, s.top_k) == (0, 2048, True, 40)
+    assert s.recent_models == ["/ok.gguf"]
+
+
+def test_sampling_settings_clamps_and_maps_seed():
+    s = sampling_settings({"temperature": -1, "top_p": 7, "seed": -1, "max_tokens": 0})
+    assert (s.temperature, s.top_p, s.seed, s.max_tokens) == (0.0, 1.0, None, 1)
+    assert sampling_settings({"seed": 42}).seed == 42
