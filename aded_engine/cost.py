@@ -1,0 +1,170 @@
+"""How big a draft tree pays off on this machine, now.
+
+On a GPU a 64-node batch costs about as much as one token; on a 2-core CPU 8 tokens cost
+4-5 times one. So the tree size is chosen each step from two measured things:
+
+* the batch cost curve: milliseconds of one ``llama_decode`` of n rows (measured when a model
+  loads, cached per model/threads/device, and kept current during decoding), and
+* the acceptance calibration: how often a node whose table probability was q was actually
+  accepted (learned from every verification).
+
+Each step verifies the node set with the most expected tokens per millisecond, which is the
+empty set (plain decoding) when no tree pays.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .search import DraftTree
+
+CPU_SIZES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
+GPU_SIZES = CPU_SIZES + (48, 64)
+
+
+@dataclass
+class CostCurve:
+    """ms per ``llama_decode`` of n rows (logits on every row), interpolated between sizes.
+
+    ``scale`` follows the machine during decoding (context growth, other load): every
+    timed call nudges it by the ratio of observed to predicted time.
+    """
+
+    sizes: list[int]
+    ms: list[float]
+    scale: float = 1.0
+
+    def predict(self, n_rows: int) -> float:
+        return self.scale * float(np.interp(n_rows, self.sizes, self.ms))
+
+    def relative(self, n_rows: int) -> float:
+        return float(np.interp(n_rows, self.sizes, self.ms)) / self.ms[0]
+
+    def observe(self, n_rows: int, ms: float, rate: float = 0.05) -> None:
+        ratio = ms / max(1e-6, float(np.interp(n_rows, self.sizes, self.ms)))
+        self.scale += rate * (min(ratio, 4 * self.scale) - self.scale)
+
+    @property
+    def single_token_ms(self) -> float:
+        """Current cost of one plain decoding step: the baseline of every speedup figure."""
+        return self.predict(1)
+
+    def to_json(self) -> dict:
+        return {"sizes": self.sizes, "ms": self.ms}
+
+
+def measure_cost_curve(backend, sizes=CPU_SIZES, repeats: int = 3, base_pos: int = 64) -> CostCurve:
+    """Time batches of each size in the KV cache's spare room (sequence 0 is left as found:
+    the scratch rows are written at positions past anything committed and removed)."""
+    tokens = [backend.bos if backend.bos >= 0 else 0] * max(sizes)
+    start = max(base_pos, backend.seq_pos_range(0)[1] + 1)
+    backend.decode(tokens[:8], range(start, start + 8))  # warm-up: graph allocation, caches
+    backend.seq_rm(0, start, -1)
+    best = []
+    for n in sizes:
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            backend.decode(tokens[:n], range(start, start + n))
+            times.append((time.perf_counter() - t0) * 1000)
+            backend.seq_rm(0, start, -1)
+        best.append(min(times))
+    # a batch is never cheaper than a smaller one (timing noise can say otherwise)
+    best = list(np.maximum.accumulate(best))
+    return CostCurve(list(sizes), best)
+
+
+def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES) -> CostCurve:
+    try:
+        data = json.loads(cache_file.read_text())
+        entry = data[key]
+        return CostCurve(list(entry["sizes"]), [float(x) for x in entry["ms"]])
+    except (OSError, ValueError, KeyError, TypeError):
+        data = {}
+    curve = measure_cost_curve(backend, sizes)
+    if not isinstance(data, dict):
+        data = {}
+    data[key] = curve.to_json()
+    tmp = cache_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(cache_file)
+    return curve
+
+
+@dataclass
+class AcceptanceCalibration:
+    """P(node accepted | parent accepted) as a function of the table's estimate q, in bins.
+
+    Starts at q itself (a prior worth ``prior_weight`` observations) and moves to what the
+    verifier actually accepted.
+    """
+
+    bins: int = 10
+    prior_weight: float = 4.0
+    accepted: np.ndarray = field(default_factory=lambda: np.zeros(10))
+    tried: np.ndarray = field(default_factory=lambda: np.zeros(10))
+
+    def _bin(self, q: float) -> int:
+        return min(self.bins - 1, int(q * self.bins))
+
+    def calibrated(self, q: float) -> float:
+        i = self._bin(q)
+        return (self.accepted[i] + self.prior_weight * q) / (self.tried[i] + self.prior_weight)
+
+    def observe(self, q: float, accepted: bool) -> None:
+        i = self._bin(q)
+        self.tried[i] += 1
+        self.accepted[i] += accepted
+
+
+def path_probabilities(tree: DraftTree, calibration: AcceptanceCalibration) -> list[float]:
+    """Calibrated probability that each node is accepted (product along its path)."""
+    out: list[float] = []
+    for q, parent in zip(tree.probs, tree.parents):
+        p = calibration.calibrated(q)
+        out.append(p if parent < 0 else p * out[parent])
+    return out
+
+
+def choose_nodes(tree: DraftTree, curve: CostCurve, calibration: AcceptanceCalibration,
+                 max_nodes: int | None = None) -> tuple[DraftTree, float]:
+    """The subtree with the most expected tokens per ms, and its expected tokens per call.
+
+    Taking nodes in order of path probability always gives a valid subtree (a child is never
+    more likely than its parent), and for a given node count it maximises the expected
+    number of accepted tokens; so only the count is searched.
+    """
+    if not tree.tokens:
+        return tree, 1.0
+    probs = path_probabilities(tree, calibration)
+    depths = tree.depths()
+    order = sorted(range(len(tree)), key=lambda i: (-probs[i], depths[i], i))
+    if max_nodes is not None:
+        order = order[:max_nodes]
+    best_n, best_rate, expected = 0, 1.0 / curve.relative(1), 1.0
+    best_expected = 1.0
+    for n, i in enumerate(order, start=1):
+        expected += probs[i]
+        rate = expected / curve.relative(n + 1)
+        if rate > best_rate:
+            best_n, best_rate, best_expected = n, rate, expected
+    return tree.subset(order[:best_n]), best_expected
+
+
+def drafting_can_pay(top_prob: float, curve: CostCurve, calibration: AcceptanceCalibration,
+                     max_depth: int) -> bool:
+    """Cheap gate before any search: could even a chain whose every step is as likely as the
+    best first token beat plain decoding?"""
+    p = calibration.calibrated(top_prob)
+    expected, step = 1.0, 1.0
+    for k in range(1, max_depth + 1):
+        step *= p
+        expected += step
+        if expected / curve.relative(k + 1) > 1.0:
+            return True
+    return False

@@ -1,0 +1,210 @@
+"""The draft -> verify -> accept loop, and the statistics it reports.
+
+Token bookkeeping, the one invariant of this module: ``text`` is every token of the
+conversation so far; the KV cache (sequence 0) holds ``text[:-1]``; the last token is the
+"root" that the next verification evaluates together with its draft tree.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .cost import (AcceptanceCalibration, CostCurve, choose_nodes, drafting_can_pay)
+from .sampling import Sampler
+from .search import DraftTree, SearchSettings, greedy_chain, mcts_tree
+from .trigram import TrigramDrafter
+from .verify import Verification, verify_tree
+
+
+@dataclass(frozen=True)
+class AdedSettings:
+    enabled: bool = True
+    search: str = "mcts"  # "mcts" or "chain" (ablation: greedy chain, no search)
+    cost_aware: bool = True  # False (ablation): always verify ``fixed_nodes`` nodes
+    fixed_nodes: int = 8
+    adapt: bool = True  # False (ablation): the table does not learn during a reply
+    search_settings: SearchSettings = SearchSettings()
+
+
+class TreeProposer:
+    """Drafter interface: ``propose(text)`` a tree for the next tokens; ``learn(...)`` from
+    what the verifier accepted. "Nothing worth drafting" is an empty tree."""
+
+    def __init__(self, drafter: TrigramDrafter, settings: AdedSettings, curve: CostCurve,
+                 calibration: AcceptanceCalibration):
+        self.drafter = drafter
+        self.settings = settings
+        self.curve = curve
+        self.calibration = calibration
+
+    def propose(self, text: list[int]) -> DraftTree:
+        s = self.settings
+        if not s.enabled or len(text) < 2:
+            return DraftTree()
+        a, b = text[-2], text[-1]
+        first = self.drafter.distribution(a, b)
+        if not first:
+            return DraftTree()
+        depth = s.search_settings.max_depth
+        if s.cost_aware and not drafting_can_pay(first[0][1], self.curve, self.calibration, depth):
+            return DraftTree()
+        search = mcts_tree if s.search == "mcts" else greedy_chain
+        tree = search(self.drafter.distribution, a, b, s.search_settings)
+        if s.cost_aware:
+            tree, _ = choose_nodes(tree, self.curve, self.calibration)
+        else:
+            tree, _ = choose_nodes(tree, _FREE, self.calibration, max_nodes=s.fixed_nodes)
+        return tree
+
+    def learn(self, tree: DraftTree, result: Verification, verify_ms: float) -> None:
+        accepted = set(result.accepted_nodes)
+        for i, (q, parent) in enumerate(zip(tree.probs, tree.parents)):
+            if parent < 0 or parent in accepted:
+                self.calibration.observe(q, i in accepted)
+        self.curve.observe(1 + len(tree), verify_ms)
+
+
+# a cost curve under which every node pays: the "fixed tree size" ablation
+_FREE = CostCurve([1, 1024], [1.0, 1.0])
+
+
+@dataclass
+class StepStats:
+    nodes: int  # draft nodes verified with the root in one llama_decode
+    accepted: int  # drafted tokens accepted
+    emitted: int  # tokens added to the text by this step (accepted + the verifier's own)
+    draft_ms: float
+    verify_ms: float
+    step_ms: float
+
+
+@dataclass
+class ReplyStats:
+    tokens: int = 0
+    seconds: float = 0.0
+    calls: int = 0  # llama_decode calls (one per step)
+    nodes: int = 0
+    accepted: int = 0
+    draft_ms: float = 0.0
+    verify_ms: float = 0.0
+    baseline_ms_per_token: float = 0.0  # plain decoding here, now: measured single-row cost
+    finish_reason: str = ""  # "stop" | "length" | "cancelled" | "context"
+    steps: list[StepStats] = field(default_factory=list, repr=False)
+
+    MIN_TOKENS_FOR_SPEEDUP = 16
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def tokens_per_call(self) -> float:
+        return self.tokens / self.calls if self.calls else 0.0
+
+    @property
+    def acceptance_rate(self) -> float:
+        return self.accepted / self.nodes if self.nodes else 0.0
+
+    @property
+    def draft_share(self) -> float:
+        return self.draft_ms / (1000 * self.seconds) if self.seconds > 0 else 0.0
+
+    @property
+    def speedup(self) -> float | None:
+        """Time plain decoding would have taken for these tokens (measured single-row cost
+        plus this loop's own per-step overhead) over the time taken; None until enough
+        tokens were seen to say."""
+        if self.tokens < self.MIN_TOKENS_FOR_SPEEDUP or self.seconds <= 0:
+            return None
+        overhead_ms = max(0.0, 1000 * self.seconds - self.draft_ms - self.verify_ms) / self.calls
+        plain_ms = self.tokens * (self.baseline_ms_per_token + overhead_ms)
+        return plain_ms / (1000 * self.seconds)
+
+    def summary(self) -> dict:
+        return {"tokens": self.tokens, "seconds": round(self.seconds, 4),
+                "tokens_per_s": round(self.tokens_per_s, 2), "calls": self.calls,
+                "tokens_per_call": round(self.tokens_per_call, 3),
+                "nodes_verified": self.nodes, "drafts_accepted": self.accepted,
+                "acceptance_rate": round(self.acceptance_rate, 3),
+                "draft_share": round(self.draft_share, 4),
+                "speedup": None if self.speedup is None else round(self.speedup, 3),
+                "finish_reason": self.finish_reason}
+
+
+@dataclass
+class StepEvent:
+    tokens: list[int]  # new tokens of this step (end-of-generation token excluded)
+    from_draft: list[bool]  # per token: was it a drafted token the verifier accepted
+    step: StepStats
+    reply: ReplyStats
+
+
+def decode_reply(backend, text: list[int], proposer: TreeProposer | None, sampler: Sampler,
+                 max_tokens: int, on_step: Callable[[StepEvent], None] | None = None,
+                 should_stop: Callable[[], bool] = lambda: False,
+                 keep_logits: list | None = None) -> ReplyStats:
+    """Generate up to ``max_tokens`` tokens after ``text`` (extended in place).
+
+    ``keep_logits``: if a list is given, the logits row that chose each emitted token is
+    appended to it (for tests that check every token against the verifier).
+    """
+    stats = ReplyStats()
+    stats.baseline_ms_per_token = proposer.curve.single_token_ms if proposer else 0.0
+    pick = None if sampler.settings.greedy else sampler.pick
+    start = time.perf_counter()
+    while stats.tokens < max_tokens:
+        if should_stop():
+            stats.finish_reason = "cancelled"
+            break
+        if len(text) + 1 >= backend.n_ctx:
+            stats.finish_reason = "context"
+            break
+        t0 = time.perf_counter()
+        tree = proposer.propose(text) if proposer else DraftTree()
+        room = backend.n_ctx - len(text) - 1
+        if len(tree) > room:
+            tree = tree.subset([i for i, d in enumerate(tree.depths()) if d <= room][:room])
+        t1 = time.perf_counter()
+        result = verify_tree(backend, len(text) - 1, text[-1], tree, pick)
+        t2 = time.perf_counter()
+        verify_ms = (t2 - t1) * 1000
+        if proposer:
+            proposer.learn(tree, result, verify_ms)
+
+        new = result.tokens[:max_tokens - stats.tokens]
+        for i, tok in enumerate(new):
+            if backend.is_eog(tok):
+                new = new[:i]
+                stats.finish_reason = "stop"
+                break
+        if keep_logits is not None:
+            keep_logits.extend(result.logits[r].copy() for r in result.path_rows[:len(new)])
+        n_drafted = min(len(result.accepted_nodes), len(new))
+        text.extend(new)
+        if len(new) < len(result.tokens):  # cut short: the cache must not run ahead of text
+            backend.seq_rm(0, len(text) - 1, -1)
+        if proposer:
+            proposer.drafter.observe(new)
+
+        step = StepStats(len(tree), len(result.accepted_nodes), len(new), (t1 - t0) * 1000,
+                         verify_ms, (time.perf_counter() - t0) * 1000)
+        stats.calls += 1
+        stats.tokens += len(new)
+        stats.nodes += step.nodes
+        stats.accepted += step.accepted
+        stats.draft_ms += step.draft_ms
+        stats.verify_ms += step.verify_ms
+        stats.steps.append(step)
+        stats.seconds = time.perf_counter() - start
+        if proposer:
+            stats.baseline_ms_per_token = proposer.curve.single_token_ms
+        if on_step:
+            on_step(StepEvent(new, [True] * n_drafted + [False] * (len(new) - n_drafted), step, stats))
+        if stats.finish_reason:
+            break
+    else:
+        stats.finish_reason = "length"
+    stats.seconds = time.perf_counter() - start
+    return stats

@@ -1,0 +1,57 @@
+"""Choosing the next token from one row of logits: greedy, or sampled with the usual filters.
+
+Plain decoding and ADED call the same function, so speculative sampling is lossless by
+construction (see verify.py): the verifier draws from exactly the distribution below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    temperature: float = 0.0  # 0: greedy
+    top_k: int = 40  # 0: off
+    top_p: float = 0.95  # 1: off
+    min_p: float = 0.05  # 0: off
+    seed: int | None = None
+    max_tokens: int = 512
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0.0
+
+
+def filtered_distribution(logits: np.ndarray, s: SamplingSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(token ids, probabilities) after temperature, top-k, top-p and min-p, most likely first."""
+    row = np.asarray(logits, dtype=np.float64)
+    k = s.top_k if 0 < s.top_k < row.size else row.size
+    ids = np.argpartition(-row, k - 1)[:k] if k < row.size else np.arange(row.size)
+    ids = ids[np.lexsort((ids, -row[ids]))]  # by logit descending, ties by id
+    z = row[ids] / s.temperature
+    p = np.exp(z - z[0])
+    p /= p.sum()
+    if s.top_p < 1.0:
+        keep = int(np.searchsorted(np.cumsum(p), s.top_p)) + 1
+        ids, p = ids[:keep], p[:keep]
+    if s.min_p > 0.0:
+        keep = p >= s.min_p * p[0]
+        ids, p = ids[keep], p[keep]
+    return ids, p / p.sum()
+
+
+class Sampler:
+    """``pick(logits_row) -> token``; holds the random generator of one reply."""
+
+    def __init__(self, settings: SamplingSettings):
+        self.settings = settings
+        self.rng = np.random.default_rng(settings.seed)
+
+    def pick(self, logits: np.ndarray) -> int:
+        if self.settings.greedy:
+            return int(np.argmax(logits))
+        ids, p = filtered_distribution(logits, self.settings)
+        return int(ids[self.rng.choice(p.size, p=p)])
