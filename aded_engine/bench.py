@@ -1,0 +1,246 @@
+"""``aded-bench``: ADED against plain decoding and the peers, side by side in one run.
+
+Every prompt is decoded by every method before the next prompt starts, in an order that
+rotates per prompt, so slow spells of a shared machine hit all methods alike. All methods
+see identical prompts; a second turn always follows plain decoding's first answer. Timing
+covers generation only (prompt evaluation excluded for every method alike).
+
+JSON schema of ``--json``::
+
+    {"meta": {model, machine, date, threads, max_tokens, turns, history: "cold"|"warm", ...},
+     "methods": {NAME: {tokens, seconds, tokens_per_s, speedup_vs_ar, tokens_per_call,
+                        acceptance_rate, draft_share, agreement_with_ar,
+                        by_category: {CATEGORY: {same fields}}}},
+     "prompts": [{question_id, category, turn, prompt_tokens: [...],
+                  outputs: {NAME: {output_tokens: [...], text}}}]}
+
+``agreement_with_ar``: mean over prompts of (common prefix with plain decoding's output) /
+(length of plain decoding's output); 1.0 means identical (see brief section 5 on why greedy
+outputs may legitimately differ at near-ties).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .backend import BackendSettings
+from .decode import AdedSettings, TreeProposer
+from .models import fetch_demo_model
+from .paths import set_data_dir
+from .sampling import SamplingSettings
+from .search import SearchSettings
+from .session import ChatSession, SessionSettings, common_prefix
+
+DEFAULT_PROMPTS = Path(__file__).resolve().parent / "data" / "mt_bench_question.jsonl"  # see NOTICE.md
+ADED_VARIANTS = {
+    "aded": AdedSettings(),
+    "aded-noadapt": AdedSettings(adapt=False),
+    "aded-chain": AdedSettings(search="chain"),
+    "aded-fixed": AdedSettings(cost_aware=False, fixed_nodes=8),
+}
+PEERS = {"llama-cpp": 0, "pld2": 2, "pld10": 10}
+ALL_METHODS = ["ar", *PEERS, *ADED_VARIANTS]
+
+
+@dataclass
+class Tally:
+    tokens: int = 0
+    seconds: float = 0.0
+    calls: int = 0
+    nodes: int = 0
+    accepted: int = 0
+    draft_ms: float = 0.0
+    agreement: list[float] = field(default_factory=list)
+
+    def add(self, other: "Tally") -> None:
+        self.tokens += other.tokens
+        self.seconds += other.seconds
+        self.calls += other.calls
+        self.nodes += other.nodes
+        self.accepted += other.accepted
+        self.draft_ms += other.draft_ms
+        self.agreement.extend(other.agreement)
+
+    def report(self, ar: "Tally | None") -> dict:
+        tps = self.tokens / self.seconds if self.seconds else 0.0
+        ar_tps = ar.tokens / ar.seconds if ar and ar.seconds else 0.0
+        return {"tokens": self.tokens, "seconds": round(self.seconds, 3),
+                "tokens_per_s": round(tps, 2),
+                "speedup_vs_ar": round(tps / ar_tps, 3) if ar_tps else None,
+                "tokens_per_call": round(self.tokens / self.calls, 3) if self.calls else None,
+                "acceptance_rate": round(self.accepted / self.nodes, 3) if self.nodes else None,
+                "draft_share": round(self.draft_ms / (1000 * self.seconds), 4) if self.seconds else None,
+                "agreement_with_ar": round(sum(self.agreement) / len(self.agreement), 3)
+                if self.agreement else None}
+
+
+def load_prompts(path: Path, limit: int | None) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return rows[:limit] if limit else rows
+
+
+class Bench:
+    def __init__(self, model: str, methods: list[str], threads: int, n_ctx: int, max_tokens: int):
+        self.methods = methods
+        self.max_tokens = max_tokens
+        self.session = ChatSession(model, SessionSettings(
+            backend=BackendSettings(n_ctx=n_ctx, n_threads=threads)))
+        self.proposers: dict[str, TreeProposer] = {"ar": self.session.plain}
+        for name in methods:
+            if name in ADED_VARIANTS:
+                self.proposers[name] = self.session.new_proposer(ADED_VARIANTS[name])
+        self.peers = {}
+        if any(m in PEERS for m in methods):
+            from .peers import LlamaCppPeer  # imported only when asked: it loads more models
+            self.peers = {m: LlamaCppPeer(model, self.session.backend.n_threads, n_ctx, PEERS[m])
+                          for m in methods if m in PEERS}
+
+    def run_one(self, method: str, messages: list[dict], prompt: list[int]) -> tuple[Tally, list[int], str]:
+        if method in self.peers:
+            r = self.peers[method].chat(messages, self.max_tokens)
+            timed = max(0, len(r.tokens) - 1)  # the first token comes with the prompt eval
+            return Tally(timed, r.seconds, r.calls), r.tokens, r.text
+        reply = self.session.generate_from_tokens(
+            prompt, SamplingSettings(max_tokens=self.max_tokens), proposer=self.proposers[method])
+        s = reply.stats
+        return (Tally(s.tokens, s.seconds, s.calls, s.nodes, s.accepted, s.draft_ms),
+                reply.tokens, reply.text)
+
+    def run(self, prompts: list[dict], turns: str, learn: bool, log,
+            methods: list[str] | None = None) -> tuple[dict, list]:
+        methods = methods or self.methods
+        totals = {m: Tally() for m in methods}
+        by_cat: dict[str, dict[str, Tally]] = defaultdict(lambda: {m: Tally() for m in methods})
+        records = []
+        turn_ids = {"1": [0], "2": [1], "both": [0, 1]}[turns]
+        rotation = 0
+        for q in prompts:
+            messages: list[dict] = []
+            for turn in range(max(turn_ids) + 1):
+                messages.append({"role": "user", "content": q["turns"][turn]})
+                prompt = self.session.prompt_tokens(messages)
+                order = methods[rotation % len(methods):] + methods[:rotation % len(methods)]
+                rotation += 1
+                outputs = {}
+                for m in order if turn in turn_ids else ["ar"]:
+                    tally, tokens, text = self.run_one(m, messages, prompt)
+                    outputs[m] = {"output_tokens": tokens, "text": text, "tally": tally}
+                ar_tokens = outputs["ar"]["output_tokens"]
+                if turn in turn_ids:
+                    log(f"q{q.get('question_id')} t{turn + 1}: " + "  ".join(
+                        f"{m} {o['tally'].tokens / max(1e-9, o['tally'].seconds):.0f}/s"
+                        for m, o in outputs.items()))
+                    for m, out in outputs.items():
+                        tally = out.pop("tally")
+                        tally.agreement.append(
+                            common_prefix(out["output_tokens"], ar_tokens) / max(1, len(ar_tokens)))
+                        totals[m].add(tally)
+                        by_cat[q.get("category", "all")][m].add(tally)
+                    records.append({"question_id": q.get("question_id"), "category": q.get("category"),
+                                    "turn": turn + 1, "prompt_tokens": prompt, "outputs": outputs})
+                ar_text = outputs["ar"]["text"]
+                if learn:
+                    self.session.learn_exchange([q["turns"][turn], ar_text])
+                messages.append({"role": "assistant", "content": ar_text})
+        report = {m: t.report(totals.get("ar")) for m, t in totals.items()}
+        for m in methods:
+            report[m]["by_category"] = {c: t[m].report(t.get("ar")) for c, t in sorted(by_cat.items())}
+        return report, records
+
+
+def markdown_table(result: dict) -> str:
+    meta, methods = result["meta"], result["methods"]
+    lines = [f"Benchmark {meta['date']} on {meta['machine']}, model `{meta['model']}`, "
+             f"{meta['threads']} threads, {meta['prompts']} MT-Bench questions, turns: {meta['turns']}, "
+             f"{meta['max_tokens']} tokens max, greedy, history {meta['history']}.", "",
+             "| method | tok/s | speedup vs plain | tokens/call | acceptance | draft share | agreement with plain |",
+             "|---|---|---|---|---|---|---|"]
+
+    def fmt(v, pattern="{:.2f}"):
+        return "-" if v is None else pattern.format(v)
+
+    for name, r in methods.items():
+        lines.append(f"| {name} | {fmt(r['tokens_per_s'], '{:.1f}')} | {fmt(r['speedup_vs_ar'])}x | "
+                     f"{fmt(r['tokens_per_call'])} | {fmt(r['acceptance_rate'])} | "
+                     f"{fmt(r['draft_share'], '{:.1%}')} | {fmt(r['agreement_with_ar'])} |")
+    cats = sorted({c for r in methods.values() for c in r["by_category"]})
+    lines += ["", "Speedup over plain decoding by category:", "",
+              "| method | " + " | ".join(cats) + " |", "|---|" + "---|" * len(cats)]
+    for name, r in methods.items():
+        lines.append(f"| {name} | " + " | ".join(
+            fmt(r["by_category"].get(c, {}).get("speedup_vs_ar")) for c in cats) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="aded-bench", description=__doc__.split("\n")[0])
+    p.add_argument("--model", help="GGUF file (default: the SmolLM2 demo model)")
+    p.add_argument("--prompts", type=Path, default=DEFAULT_PROMPTS)
+    p.add_argument("--methods", default="ar,llama-cpp,pld2,pld10,aded",
+                   help=f"comma-separated, from {','.join(ALL_METHODS)}")
+    p.add_argument("--turns", choices=["1", "2", "both"], default="both")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--max-tokens", type=int, default=128)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--ctx", type=int, default=4096)
+    p.add_argument("--warmup", type=Path, help="prompt file decoded (and learned) first: warm history")
+    p.add_argument("--no-learn", action="store_true",
+                   help="do not add finished exchanges to the history table during the run")
+    p.add_argument("--json", type=Path)
+    p.add_argument("--markdown", type=Path)
+    p.add_argument("--data-dir", type=Path, help="tables and caches (default: a fresh temporary folder)")
+    args = p.parse_args(argv)
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = set(methods) - set(ALL_METHODS)
+    if unknown:
+        p.error(f"unknown methods: {', '.join(sorted(unknown))}")
+    if "ar" not in methods:
+        methods.insert(0, "ar")  # every speedup is relative to plain decoding in this run
+    with tempfile.TemporaryDirectory(prefix="aded-bench-") as tmp:
+        set_data_dir(args.data_dir or tmp)
+        model = args.model or str(fetch_demo_model(log=lambda m: print(m, file=sys.stderr)))
+        log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+        bench = Bench(model, methods, args.threads, args.ctx, args.max_tokens)
+        if args.warmup:
+            log(f"warm-up on {args.warmup}")
+            bench.run(load_prompts(args.warmup, None), "both", True, log, methods=["ar"])
+        prompts = load_prompts(args.prompts, args.limit)
+        report, records = bench.run(prompts, args.turns, not args.no_learn, log)
+    result = {"meta": {"model": Path(model).name, "machine": f"{platform.machine()} "
+                       f"{platform.processor() or ''} {_cpu_name()}".strip(),
+                       "date": time.strftime("%Y-%m-%d"), "threads": bench.session.backend.n_threads,
+                       "max_tokens": args.max_tokens, "turns": args.turns, "prompts": len(prompts),
+                       "history": "warm" if args.warmup else "cold",
+                       "batch_cost_ms": dict(zip(bench.session.curve.sizes,
+                                                 [round(x, 2) for x in bench.session.curve.ms]))},
+              "methods": report, "prompts": records}
+    table = markdown_table(result)
+    print(table)
+    if args.json:
+        args.json.write_text(json.dumps(result))
+    if args.markdown:
+        args.markdown.write_text(table)
+    return 0
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

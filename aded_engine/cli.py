@@ -1,0 +1,149 @@
+"""``aded``: the engine from a terminal.
+
+    aded models fetch-demo [--gemma]        print the path of the verified demo model
+    aded models quantize IN OUT [--type q4_0]
+    aded chat --model PATH [--no-aded]      interactive chat with live statistics
+    aded generate --model PATH "prompt"     one reply, statistics on stderr
+    aded import-corpus --model PATH FILE... seed the tri-gram table with your documents
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .backend import ModelLoadError, quantize
+from .corpus import read_corpus_files
+from .models import GEMMA3, SMOLLM2, ModelFetchError, fetch_demo_model
+from .paths import set_data_dir
+from .sampling import SamplingSettings
+from .session import ChatSession, ContextOverflowError, SessionSettings
+from .backend import BackendSettings
+from .decode import AdedSettings
+
+
+def _session(args) -> ChatSession:
+    model = args.model or str(fetch_demo_model(log=lambda m: print(m, file=sys.stderr)))
+    settings = SessionSettings(
+        backend=BackendSettings(n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers),
+        aded=AdedSettings(enabled=not args.no_aded))
+    session = ChatSession(model, settings)
+    for problem in session.table_problems:
+        print(f"note: {problem}", file=sys.stderr)
+    return session
+
+
+def _sampling(args) -> SamplingSettings:
+    return SamplingSettings(temperature=args.temperature, seed=args.seed, max_tokens=args.max_tokens)
+
+
+def _print_stats(reply) -> None:
+    print(json.dumps(reply.stats.summary()), file=sys.stderr)
+
+
+def cmd_fetch(args) -> int:
+    path = fetch_demo_model(GEMMA3 if args.gemma else SMOLLM2, log=lambda m: print(m, file=sys.stderr))
+    print(path)
+    return 0
+
+
+def cmd_quantize(args) -> int:
+    quantize(Path(args.input), Path(args.output), args.type)
+    print(args.output)
+    return 0
+
+
+def cmd_generate(args) -> int:
+    session = _session(args)
+    reply = session.generate([{"role": "user", "content": args.prompt}], _sampling(args),
+                             on_event=lambda ev: print(ev.text, end="", flush=True))
+    print()
+    _print_stats(reply)
+    return 0
+
+
+def cmd_chat(args) -> int:
+    session = _session(args)
+    print(f"{session.info['model']} on {session.info['device']} -- empty line or Ctrl-D quits",
+          file=sys.stderr)
+    messages: list[dict] = []
+    while True:
+        try:
+            line = input("> ")
+        except EOFError:
+            break
+        if not line.strip():
+            break
+        messages.append({"role": "user", "content": line})
+        try:
+            reply = session.generate(messages, _sampling(args),
+                                     on_event=lambda ev: print(ev.text, end="", flush=True))
+        except ContextOverflowError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            messages.pop()
+            continue
+        print()
+        _print_stats(reply)
+        messages.append({"role": "assistant", "content": reply.text})
+        session.learn_exchange([line, reply.text])
+    return 0
+
+
+def cmd_import(args) -> int:
+    session = _session(args)
+    n = session.import_corpus(read_corpus_files([Path(f) for f in args.files]))
+    print(f"learned {n} tokens into the corpus table of {session.info['model']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="aded", description="ADED decoding for GGUF models")
+    parser.add_argument("--data-dir", help="keep tables, caches and settings under this folder")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    models = sub.add_parser("models", help="demo models and quantization").add_subparsers(
+        dest="models_command", required=True)
+    fetch = models.add_parser("fetch-demo", help="download and verify the demo model")
+    fetch.add_argument("--gemma", action="store_true", help="Gemma-3-270M instead of SmolLM2-135M")
+    fetch.set_defaults(func=cmd_fetch)
+    q = models.add_parser("quantize", help="re-quantize a GGUF (e.g. q4_0 for cheaper batches)")
+    q.add_argument("input")
+    q.add_argument("output")
+    q.add_argument("--type", default="q4_0")
+    q.set_defaults(func=cmd_quantize)
+
+    def model_args(p):
+        p.add_argument("--model", help="GGUF file (default: the demo model)")
+        p.add_argument("--ctx", type=int, default=4096)
+        p.add_argument("--threads", type=int)
+        p.add_argument("--gpu-layers", type=int, default=0)
+        p.add_argument("--no-aded", action="store_true", help="plain decoding")
+        p.add_argument("--temperature", type=float, default=0.0)
+        p.add_argument("--seed", type=int)
+        p.add_argument("--max-tokens", type=int, default=512)
+
+    gen = sub.add_parser("generate", help="one reply to a prompt")
+    model_args(gen)
+    gen.add_argument("prompt")
+    gen.set_defaults(func=cmd_generate)
+    chat = sub.add_parser("chat", help="chat in the terminal")
+    model_args(chat)
+    chat.set_defaults(func=cmd_chat)
+    imp = sub.add_parser("import-corpus", help="seed the table with text, Markdown, code or JSONL chats")
+    model_args(imp)
+    imp.add_argument("files", nargs="+")
+    imp.set_defaults(func=cmd_import)
+
+    args = parser.parse_args(argv)
+    set_data_dir(args.data_dir)
+    try:
+        return args.func(args)
+    except (ModelLoadError, ModelFetchError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
