@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# One command from a fresh checkout to a running app or a passing test suite.
+#
+#   bash packaging/dev.sh app    set up, fetch the demo model, start the window on it
+#   bash packaging/dev.sh test   set up, fetch the demo model, run the whole test suite
+#
+# Set-up is idempotent: a virtual environment in .venv with the project and its test extra.
+# The first install of llama-cpp-python compiles llama.cpp (about 15-25 minutes on 2 cores);
+# pip keeps the built wheel in its cache, so later set-ups take seconds. GPU builds: export
+# CMAKE_ARGS="-DGGML_CUDA=on" (or -DGGML_METAL=on) before the first run (see README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-app}"
+shift || true
+
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+stamp=.venv/.aded-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install --disable-pip-version-check -q --upgrade pip
+    echo "installing ADED Chat and its dependencies (the first time compiles llama.cpp: 15-25 min)..."
+    .venv/bin/python -m pip install --disable-pip-version-check -q -e ".[test]"
+    touch "$stamp"
+fi
+
+# Qt's X11 platform plugin needs a few xcb libraries that minimal Linux images lack.
+qt_xcb_libs() {
+    [ "$(uname -s)" = Linux ] && command -v dpkg >/dev/null || return 0
+    local missing=()
+    for pkg in libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxkbcommon-x11-0; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ]; then
+        apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; } \
+            || echo "note: could not install ${missing[*]}; the window may need them"
+    else
+        echo "note: the window may need: sudo apt-get install ${missing[*]}"
+    fi
+}
+
+model=$(.venv/bin/aded models fetch-demo | tail -n 1)
+case "$what" in
+    app)
+        qt_xcb_libs
+        exec .venv/bin/aded-chat --model "$model" "$@"
+        ;;
+    test)
+        exec .venv/bin/python -m pytest -q "$@"
+        ;;
+    *)
+        echo "usage: bash packaging/dev.sh app|test" >&2
+        exit 2
+        ;;
+esac

