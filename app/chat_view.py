@@ -100,10 +100,11 @@ class ChatView(QTextBrowser):
         self.render_all()
 
     def render_all(self) -> None:
-        self._timer.stop()
+        stream = bool(self.busy and self.messages and self.messages[-1].status == PARTIAL)
+        if stream and self._pending:
+            self.messages[-1].content += self._pending
         self._pending = ""
         last_reply = self._last_reply_index()
-        stream = self.busy and self.messages and self.messages[-1].status == PARTIAL
         head = self.messages[:-1] if stream else self.messages
         self.setHtml("".join(message_html(i, m, i == last_reply, self.busy)
                              for i, m in enumerate(head)))
@@ -111,6 +112,9 @@ class ChatView(QTextBrowser):
         if stream:
             self._stream_start = self._end_position()
             self._draw_stream()
+            self._timer.start()
+        else:
+            self._timer.stop()
         self.scroll_to_bottom()
 
     def _last_reply_index(self) -> int:
@@ -130,7 +134,6 @@ class ChatView(QTextBrowser):
         message.status = PARTIAL
         self.messages.append(message)
         self.render_all()
-        self._timer.start()
 
     def append_text(self, text: str) -> None:
         self._pending += text
@@ -154,8 +157,6 @@ class ChatView(QTextBrowser):
 
     def end_reply(self, text: str | None, status: str, stats: dict | None,
                   error: str = "") -> None:
-        self._timer.stop()
-        self._pending = ""
         self.busy = False
         if self.messages:
             last = self.messages[-1]

@@ -32,13 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         return self_test(args.model or "")
-    from PySide6.QtWidgets import QApplication
-
     from .main_window import MainWindow
+    from .qt_compat import application
     from .settings import load_settings
     from .store import ConversationStore, StoreError
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application()
     app.setApplicationName("ADED Chat")
     try:
         store = ConversationStore()
@@ -60,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
 def self_test(model_path: str = "", timeout_s: float = 600.0) -> int:
     """Load the model (the demo one by default), generate one ADED reply through the same
     EngineClient/QThread the window uses, print the statistics. 0 on success."""
-    from PySide6.QtWidgets import QApplication
+    from .qt_compat import application
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 (keeps Qt alive)
+    app = application()  # noqa: F841 (keeps Qt alive)
     test = SelfTest(model_path)
     result = test.run(timeout_s)
     if result["error"]:

@@ -228,6 +228,8 @@ class MainWindow(QMainWindow):
         conv = self.current()
         messages = [ViewMessage(m.id, m.role, m.content, m.status, m.stats)
                     for m in (conv.messages if conv else [])]
+        if self.reply and messages and messages[-1].id == self.reply.message_id:
+            messages[-1].content = self.reply.text  # newer than the last throttled save
         self.title_label.setText(conv.title if conv else NEW_TITLE)
         self.greedy_button.blockSignals(True)
         self.greedy_button.setChecked(self.sampling_values(conv)["temperature"] <= 0)
@@ -452,15 +454,14 @@ class MainWindow(QMainWindow):
     def start_reply(self, user_text: str) -> bool:
         conv = self.current()
         sampling = sampling_settings(self.sampling_values(conv))
+        self.show_conversation()  # as stored, with the user's new message
         message_id = self.store.add_message(conv.id, "assistant", "", status=PARTIAL)
         request = self.client.generate(conv.chat_messages(), sampling, self.settings.aded,
                                        user_text)
         if not request:
             self.store.delete_messages_from(conv.id, message_id)
-            self.show_conversation()
             return False
         self.reply = ReplyInFlight(request, conv.id, message_id, saved_at=time.monotonic())
-        self.show_conversation()
         self.chat.begin_reply(ViewMessage(message_id, "assistant", ""))
         self.speed.start_reply()
         self.composer.set_busy(True)

@@ -75,12 +75,12 @@ def _run(db: sqlite3.Connection, script: str) -> None:
 def _v1(db: sqlite3.Connection) -> None:
     _run(db, """
         CREATE TABLE conversations (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: ids order messages
             title TEXT NOT NULL DEFAULT '',
             created REAL NOT NULL,
             updated REAL NOT NULL);
         CREATE TABLE messages (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: ids order messages
             conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
             role TEXT NOT NULL,
             content TEXT NOT NULL DEFAULT '',

@@ -117,8 +117,10 @@ class EngineWorker(QObject):
             self.step.emit(rid, live_stats(ev.step.reply))
 
         try:
+            # ADED off: the session's plain proposer (one token per call, same loop)
+            proposer = None if req.aded else self.session.plain
             reply = self.session.generate_from_tokens(
-                fit.prompt_tokens, req.sampling, on_event, self._stop.is_set, req.aded, fit=fit)
+                fit.prompt_tokens, req.sampling, on_event, self._stop.is_set, proposer)
         except Exception as exc:
             traceback.print_exc()
             self.failed.emit(rid, "error", f"{type(exc).__name__}: {exc}")

@@ -16,6 +16,14 @@ REPLY_TOKENS = 32
 N_CTX = 1024
 
 
+@pytest.fixture(scope="session", autouse=True)
+def guarded_qapp(qapp):
+    """The PySide6 refcount guard (see app/qt_compat.py) for every test."""
+    from app.qt_compat import guard_singleton_refcounts
+    guard_singleton_refcounts()
+    return qapp
+
+
 @pytest.fixture(scope="session")
 def demo_model():
     return fetch_demo_model()
@@ -29,14 +37,18 @@ def module_data_dir(tmp_path_factory):
     paths.set_data_dir(None)
 
 
-def test_settings(**overrides):
+def small_settings(**overrides):
+    """Settings that keep tests quick: one thread (the machine may be shared), a small
+    context, short greedy replies."""
     from app.settings import AppSettings
     values = dict(n_threads=1, n_ctx=N_CTX, max_tokens=REPLY_TOKENS, temperature=0.0)
     values.update(overrides)
     return AppSettings(**values)
 
 
-test_settings.__test__ = False  # a helper, not a test
+@pytest.fixture
+def settings_for():
+    return small_settings
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +57,7 @@ def engine(qapp, module_data_dir, demo_model):
     from PySide6.QtCore import QCoreApplication
     from app.worker import EngineClient
     client = EngineClient()
-    client.load(str(demo_model), test_settings().backend_settings())
+    client.load(str(demo_model), small_settings().backend_settings())
     import time
     deadline = time.monotonic() + 120
     while client.info is None and time.monotonic() < deadline:

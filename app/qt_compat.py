@@ -1,0 +1,61 @@
+"""A guard against a reference-count bug in the PySide6 build in use.
+
+PySide6 6.12.0 on CPython 3.11 returns ``True`` from ``SignalInstance.emit()`` and ``None``
+from ``QCoreApplication.processEvents()`` without a new reference: every call takes one
+reference away from the singleton. The engine thread emits two signals per decoding step,
+so after some thousands of steps the interpreter aborts with "Fatal Python error:
+bool_dealloc: deallocating True or False" (or none_dealloc), often at exit.
+
+The guard measures whether the running PySide6 has the bug and, only then, gives
+``True``, ``False`` and ``None`` a reserve of 2**40 references: they can never be freed,
+as CPython 3.12+ makes them immortal anyway. Surplus references to these singletons are
+harmless, so the guard is safe even if only part of the bug is present.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+RESERVE = 1 << 40
+_applied = False
+
+
+def _leaks() -> dict[str, bool]:
+    from PySide6.QtCore import QCoreApplication, QObject, Signal
+
+    class _Probe(QObject):
+        ping = Signal()
+
+    probe = _Probe()
+    t0, n0 = sys.getrefcount(True), sys.getrefcount(None)
+    for _ in range(8):
+        probe.ping.emit()
+    t1 = sys.getrefcount(True)
+    if QCoreApplication.instance() is not None:
+        for _ in range(8):
+            QCoreApplication.processEvents()
+    n1 = sys.getrefcount(None)
+    return {"emit": t1 < t0, "processEvents": n1 < n0}
+
+
+def guard_singleton_refcounts() -> bool:
+    """Apply the guard if this PySide6 drops references; returns whether it was applied.
+    Call after the QApplication exists (so processEvents can be probed)."""
+    global _applied
+    if _applied or sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
+        return _applied
+    if not any(_leaks().values()):
+        return False
+    for obj in (True, False, None):
+        ctypes.c_ssize_t.from_address(id(obj)).value += RESERVE  # ob_refcnt is the first field
+    _applied = True
+    return True
+
+
+def application(argv: list[str] | None = None):
+    """The QApplication (made if needed), with the guard above applied."""
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    guard_singleton_refcounts()
+    return app

@@ -1,0 +1,210 @@
+"""The window end to end with the real demo model in a real engine thread and a real
+SQLite file: send, stream, stop, regenerate, edit, delete, errors, reopen."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app.main_window import MainWindow
+from app.store import COMPLETE, PARTIAL, STOPPED, ConversationStore
+
+N_CTX = 1024  # conftest.N_CTX
+
+REPLY_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture
+def make_window(qtbot, engine, tmp_path, settings_for):
+    made = []
+
+    def make(settings=None, client=engine):
+        store = ConversationStore(tmp_path / "conversations.db")
+        window = MainWindow(store, settings or settings_for(), client)
+        qtbot.addWidget(window)
+        window.show()
+        made.append((window, store))
+        return window
+
+    yield make
+    for window, store in made:
+        window.close()
+        store.close()
+
+
+def send_and_wait(qtbot, window, text):
+    assert window.send_message(text)
+    qtbot.waitUntil(lambda: window.reply is None, timeout=REPLY_TIMEOUT_MS)
+
+
+def db_messages(window):
+    return window.store.messages(window.current_id)
+
+
+def test_send_streams_reply_saves_both_turns_and_reopens(qtbot, make_window, tmp_path):
+    window = make_window()
+    assert window.pages.currentWidget() is window.chat  # a model is loaded: no welcome panel
+    assert window.send_message("Write a haiku about the sea.")
+    # the user's message is on disk before the reply exists
+    first = db_messages(window)
+    assert [(m.role, m.status) for m in first] == [("user", COMPLETE), ("assistant", PARTIAL)]
+    qtbot.waitUntil(lambda: window.reply is None, timeout=REPLY_TIMEOUT_MS)
+
+    user, reply = db_messages(window)
+    assert user.content == "Write a haiku about the sea."
+    assert reply.status == COMPLETE and reply.content.strip()
+    assert reply.stats["tokens"] > 0 and reply.stats["finish_reason"] in ("stop", "length")
+    assert window.chat.renders >= 1  # it streamed into the transcript
+    assert reply.content.strip()[:20] in window.chat.toPlainText()
+    assert window.speed.values["tokens_per_s"].text().endswith("tok/s")
+    assert window.speed.values["tokens_per_call"].text() != "–"
+    assert "tok/s" in window.chat.toPlainText()  # the details line under the reply
+    assert window.sidebar.list.item(0).text().startswith("Write a haiku")
+    qtbot.waitUntil(lambda: window.context_used > 0, timeout=10_000)
+    assert f"/ {N_CTX} tokens" in window.context_label.text()
+    conversation_id = window.current_id
+    window.close()
+
+    again = make_window()
+    assert again.current_id == conversation_id
+    assert [m.content for m in again.chat.messages] == [user.content, reply.content]
+    assert again.chat.messages[1].stats == reply.stats
+    assert "tok/s" in again.chat.toPlainText()
+
+
+def test_stop_mid_reply_keeps_partial_marked_stopped(qtbot, make_window, settings_for):
+    window = make_window(settings_for(max_tokens=2000))
+    assert window.send_message("Tell me a long story about a dragon and a knight.")
+    qtbot.waitUntil(lambda: len(window.reply.text) > 40, timeout=REPLY_TIMEOUT_MS)
+    # saved while streaming, before it ends
+    qtbot.waitUntil(lambda: db_messages(window)[1].content != "", timeout=5_000)
+    assert db_messages(window)[1].status == PARTIAL
+    window.composer.edit.setFocus()
+    qtbot.keyClick(window.composer.edit, Qt.Key_Escape)  # Esc stops
+    qtbot.waitUntil(lambda: window.reply is None, timeout=10_000)
+    reply = db_messages(window)[1]
+    assert reply.status == STOPPED
+    assert reply.stats["finish_reason"] == "cancelled"
+    assert 0 < reply.stats["tokens"] < 2000
+    assert reply.content == window.chat.messages[1].content and len(reply.content) > 40
+    assert "stopped" in window.chat.toPlainText()
+
+
+def test_regenerate_replaces_the_last_reply(qtbot, make_window):
+    window = make_window()
+    send_and_wait(qtbot, window, "Name a colour.")
+    old = db_messages(window)[1]
+    assert window.regenerate()
+    qtbot.waitUntil(lambda: window.reply is None, timeout=REPLY_TIMEOUT_MS)
+    messages = db_messages(window)
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert messages[1].id != old.id and messages[1].status == COMPLETE
+    assert messages[0].content == "Name a colour."
+
+
+def test_edit_a_previous_message_and_resend_from_there(qtbot, make_window):
+    window = make_window()
+    send_and_wait(qtbot, window, "What is 2+2?")
+    send_and_wait(qtbot, window, "And 3+3?")
+    assert len(db_messages(window)) == 4
+    window.chat.editRequested.emit(0)
+    assert window.composer.edit.toPlainText() == "What is 2+2?"
+    assert window.edit_banner.isVisibleTo(window)
+    window.composer.edit.setPlainText("What is 5+5?")
+    window.composer.on_submit()
+    qtbot.waitUntil(lambda: window.reply is None, timeout=REPLY_TIMEOUT_MS)
+    messages = db_messages(window)
+    assert [(m.role, m.content) for m in messages][0] == ("user", "What is 5+5?")
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert "And 3+3?" not in window.chat.toPlainText()
+
+
+def test_empty_messages_are_ignored(qtbot, make_window):
+    window = make_window()
+    window.composer.edit.setPlainText("  \n\n ")
+    window.composer.on_submit()
+    assert window.reply is None and window.store.list_conversations() == []
+
+
+def test_delete_removes_it_from_window_and_database_file(qtbot, make_window, tmp_path,
+                                                          monkeypatch):
+    window = make_window()
+    send_and_wait(qtbot, window, "Remember the word zebra-quokka-4711 please.")
+    victim = window.current_id
+    window.new_conversation()
+    send_and_wait(qtbot, window, "A different chat.")
+    assert len(window.sidebar.ids()) == 2
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    assert window.delete_conversation(victim)
+    assert victim not in window.sidebar.ids() and len(window.sidebar.ids()) == 1
+    assert window.store.get_conversation(victim) is None
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("conversations.db")]
+    assert files
+    for f in files:
+        assert b"zebra-quokka-4711" not in f.read_bytes(), f.name
+    assert "zebra-quokka" not in window.chat.toPlainText()
+
+
+def test_delete_needs_confirmation(qtbot, make_window, monkeypatch):
+    window = make_window()
+    send_and_wait(qtbot, window, "Hi")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.No)
+    assert not window.delete_conversation(window.current_id)
+    assert window.store.get_conversation(window.current_id) is not None
+
+
+def test_non_gguf_file_shows_error_and_app_keeps_working(qtbot, make_window, tmp_path):
+    window = make_window()
+    bogus = tmp_path / "notes.gguf"
+    bogus.write_text("these are my notes, not a model")
+    assert window.load_model(str(bogus))
+    qtbot.waitUntil(lambda: window.error_box is not None, timeout=30_000)
+    assert "not a GGUF" in window.error_box.text()
+    window.error_box.close()
+    assert window.client.info is not None  # the previous model is still loaded
+    send_and_wait(qtbot, window, "Still there?")
+    assert db_messages(window)[1].status == COMPLETE
+
+
+def test_overflow_keeps_the_message_and_says_why(qtbot, make_window):
+    window = make_window()
+    long_text = "lorem ipsum dolor sit amet " * 400  # ~2400 tokens > 1024 context
+    assert window.send_message(long_text)
+    qtbot.waitUntil(lambda: window.reply is None, timeout=30_000)
+    messages = db_messages(window)
+    assert [m.role for m in messages] == ["user"] and messages[0].content == long_text
+    assert window.error_box is not None and "context" in window.error_box.text()
+
+
+def test_dropped_turns_are_reported(qtbot, make_window):
+    window = make_window()
+    cid = window.store.create_conversation("long")
+    for i in range(4):
+        window.store.add_message(cid, "user", f"question {i} " + "filler words here " * 60)
+        window.store.add_message(cid, "assistant", f"answer {i} " + "more filler text " * 60)
+    window.open_conversation(cid)
+    send_and_wait(qtbot, window, "Last question?")
+    reply = db_messages(window)[-1]
+    assert reply.stats["dropped_turns"] > 0
+    assert "oldest turns left out" in window.chat.toPlainText()
+
+
+def test_closing_during_a_reply_saves_it_and_ends_the_thread(qtbot, tmp_path, demo_model,
+                                                             module_data_dir, settings_for):
+    store = ConversationStore(tmp_path / "conversations.db")
+    window = MainWindow(store, settings_for(max_tokens=2000))  # owns its engine thread
+    qtbot.addWidget(window)
+    assert window.pages.currentWidget() is window.welcome  # no model yet
+    assert not window.send_message("hello?")  # refused, nothing stored
+    assert store.list_conversations() == []
+    assert window.load_model(str(demo_model))
+    qtbot.waitUntil(lambda: window.client.info is not None, timeout=60_000)
+    assert window.send_message("Tell me a long story about a lighthouse.")
+    qtbot.waitUntil(lambda: len(window.reply.text) > 20, timeout=REPLY_TIMEOUT_MS)
+    thread = window.client.thread
+    window.close()
+    assert thread.isFinished()
+    reply = store.messages(store.list_conversations()[0].id)[1]
+    assert reply.status == STOPPED and len(reply.content) > 20
+    store.close()
