@@ -1,0 +1,11 @@
+"""PyInstaller entry point of the ADED Chat bundle: the same ``app.main:main`` as the
+``aded-chat`` script that pip installs (a frozen program needs a file, not an entry point)."""
+
+import multiprocessing
+import sys
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()  # harmless on Linux; needed if a child process is ever spawned on Windows/macOS
+    from app.main import main
+
+    sys.exit(main())
