@@ -79,6 +79,11 @@ class CountLayer:
     def successors(self, key: int) -> dict[int, float] | None:
         return self.table.get(key)
 
+    @property
+    def unit(self) -> float:
+        """The weight one new observation would get now."""
+        return self._increment
+
     def __len__(self) -> int:
         return len(self.table)
 
@@ -97,6 +102,8 @@ class FrozenLayer:
     offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     succ: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
     weight: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+
+    unit = 1.0  # one observation
 
     def __len__(self) -> int:
         return int(self.succ.size)
@@ -164,13 +171,15 @@ def _rank_within_groups(sorted_keys: np.ndarray) -> np.ndarray:
     return idx - group_start
 
 
-def normalised_top(weights: dict[int, float], top_k: int) -> list[tuple[int, float]]:
-    """[(token, probability)] of the top_k, sorted by probability, ties by token id."""
-    total = sum(weights.values())
+def top_successors(probs: dict[int, float], top_k: int) -> list[tuple[int, float]]:
+    """[(token, probability)] of the top_k, most likely first, ties by token id; rescaled
+    only if boosts pushed the total above 1."""
+    total = sum(probs.values())
     if total <= 0:
         return []
-    best = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
-    return [(t, w / total) for t, w in best]
+    scale = 1.0 / total if total > 1.0 else 1.0
+    best = sorted(probs.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
+    return [(t, p * scale) for t, p in best]
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,9 @@ class TableSettings:
     boost_cap: float = 3.0
     boost_window: int = 16
     backoff: float = 0.3  # weight of a layer's bigram context when its trigram is unseen
+    # pseudo-observations of "something else follows": a successor seen once gets 1/(1+1),
+    # seen five times out of five 5/6, so the estimate carries how much evidence it has
+    smoothing: float = 1.0
     layer_weights: tuple[float, float, float] = (4.0, 1.0, 0.5)  # conversation, history, corpus
     max_entries: int = 4_000_000  # bound on a persisted layer (about 16 bytes an entry)
 
@@ -255,6 +267,7 @@ class TrigramDrafter:
             return cached
         s = self.settings
         mixed: dict[int, float] = {}
+        weight_sum = 0.0
         layers = (self.conversation, self.learned.history, self.learned.corpus)
         for layer, w in zip(layers, s.layer_weights):
             succ = layer.successors(key)
@@ -264,18 +277,17 @@ class TrigramDrafter:
                 weight = w * s.backoff
             if not succ:
                 continue
-            total = sum(succ.values())
+            weight_sum += weight
+            scale = weight / (sum(succ.values()) + s.smoothing * layer.unit)
             for t, c in succ.items():
-                mixed[t] = mixed.get(t, 0.0) + weight * c / total
+                mixed[t] = mixed.get(t, 0.0) + scale * c
+        for t in mixed:
+            mixed[t] /= weight_sum
         boosts = self.boosts.get(key)
-        if mixed:
-            norm = sum(mixed.values())
-            for t in mixed:
-                mixed[t] /= norm
-            if boosts:
-                for t, bonus in boosts.items():
-                    mixed[t] = mixed.get(t, 0.0) + bonus
-        result = normalised_top(mixed, s.top_k)
+        if mixed and boosts:
+            for t, bonus in boosts.items():
+                mixed[t] = mixed.get(t, 0.0) + bonus
+        result = top_successors(mixed, s.top_k)
         self._cache[key] = result
         return result
 

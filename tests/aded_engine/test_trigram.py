@@ -69,8 +69,9 @@ def test_drafter_backs_off_to_bigram_and_never_invents():
     d = TrigramDrafter(TableSettings())
     d.start([10, 11, 12])
     assert d.distribution(11, 12) == []  # nothing ever followed 12
-    assert d.distribution(10, 11) == [(12, 1.0)]
-    assert d.distribution(99, 11) == [(12, 1.0)]  # unseen trigram: bigram (11) -> 12
+    # seen once: 1 / (1 + smoothing)  (approx: recency decay weighs the observation a bit)
+    assert d.distribution(10, 11) == [(12, pytest.approx(0.5, rel=1e-2))]
+    assert d.distribution(99, 11) == [(12, pytest.approx(0.5, rel=1e-2))]  # backoff to (11)
 
 
 def test_drafter_mixes_history_layer():
@@ -102,4 +103,14 @@ def test_start_with_edited_history_relearns():
     d = TrigramDrafter(TableSettings())
     d.start([1, 2, 3])
     d.start([1, 2, 4])  # the conversation was edited: 3 must not be proposed
-    assert d.distribution(1, 2) == [(4, 1.0)]
+    assert [t for t, _ in d.distribution(1, 2)] == [4]
+
+
+def test_more_evidence_gives_more_confidence():
+    d = TrigramDrafter(TableSettings(decay_half_life=1e9))  # plain counts
+    d.start([1, 2, 3])
+    once = d.distribution(1, 2)[0][1]
+    d.observe([9, 1, 2, 3, 9, 1, 2, 3, 9, 1, 2, 3])
+    assert d.distribution(1, 2)[0] == (3, pytest.approx(4 / 5))
+    assert once == pytest.approx(1 / 2)
+    assert d.distribution(2, 3)[0] == (9, pytest.approx(3 / 4))
