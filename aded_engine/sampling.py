@@ -26,19 +26,24 @@ class SamplingSettings:
 
 
 def filtered_distribution(logits: np.ndarray, s: SamplingSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(token ids, probabilities) after temperature, top-k, top-p and min-p, most likely first."""
+    """(token ids, probabilities) after temperature, top-k, top-p and min-p.
+
+    Only top-p needs the candidates sorted by probability; otherwise they stay in id order,
+    which spares a sort of the whole vocabulary when top-k is off.
+    """
     row = np.asarray(logits, dtype=np.float64)
     k = s.top_k if 0 < s.top_k < row.size else row.size
-    ids = np.argpartition(-row, k - 1)[:k] if k < row.size else np.arange(row.size)
-    ids = ids[np.lexsort((ids, -row[ids]))]  # by logit descending, ties by id
+    ids = np.sort(np.argpartition(-row, k - 1)[:k]) if k < row.size else np.arange(row.size)
     z = row[ids] / s.temperature
-    p = np.exp(z - z[0])
+    p = np.exp(z - z.max())
     p /= p.sum()
     if s.top_p < 1.0:
+        order = np.lexsort((ids, -p))  # most likely first, ties by id
+        ids, p = ids[order], p[order]
         keep = int(np.searchsorted(np.cumsum(p), s.top_p)) + 1
         ids, p = ids[:keep], p[:keep]
     if s.min_p > 0.0:
-        keep = p >= s.min_p * p[0]
+        keep = p >= s.min_p * p.max()
         ids, p = ids[keep], p[keep]
     return ids, p / p.sum()
 
