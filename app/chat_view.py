@@ -8,7 +8,6 @@ written is re-rendered (the earlier messages stay laid out), so long replies sta
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
@@ -16,26 +15,16 @@ from PySide6.QtWidgets import QTextBrowser
 
 from .markdown import code_blocks, to_html
 from .speed_meter import stats_line
-from .store import COMPLETE, PARTIAL, STOPPED, ERROR
+from .store import ERROR, PARTIAL, STOPPED, Message
 
 FLUSH_MS = 33  # ~30 Hz
 USER_BG = "#e8f0fe"
-ASSISTANT_BG = "#ffffff"
+ASSISTANT_BG = "#f7f8fa"
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
 STATUS_NOTES = {PARTIAL: "writing…", STOPPED: "stopped", ERROR: "error"}
 
 
-@dataclass
-class ViewMessage:
-    id: int
-    role: str
-    content: str
-    status: str = COMPLETE
-    stats: dict | None = None
-    extra: dict = field(default_factory=dict)
-
-
-def message_html(index: int, msg: ViewMessage, is_last_reply: bool, busy: bool) -> str:
+def message_html(index: int, msg: Message, is_last_reply: bool, busy: bool) -> str:
     """One message as a full-width table row: a header (who, status, actions), the body,
     and for replies a statistics line."""
     bg = USER_BG if msg.role == "user" else ASSISTANT_BG
@@ -53,11 +42,12 @@ def message_html(index: int, msg: ViewMessage, is_last_reply: bool, busy: bool) 
     if not msg.content and msg.status == PARTIAL:
         body = "<p style=\"color:#6b7280;\"><i>…</i></p>"
     details = ""
-    if msg.role == "assistant" and msg.stats:
+    stats = msg.stats or {}
+    if msg.role == "assistant" and "tokens" in stats:
         details = (f"<p style=\"color:#6b7280; font-size:small; margin-top:2px;\">"
-                   f"{html.escape(stats_line(msg.stats))}</p>")
-    if msg.extra.get("error"):
-        details += (f"<p style=\"color:#b91c1c;\">{html.escape(msg.extra['error'])}</p>")
+                   f"{html.escape(stats_line(stats))}</p>")
+    if stats.get("error"):
+        details += f"<p style=\"color:#b91c1c;\">{html.escape(str(stats['error']))}</p>"
     return (f"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"10\" "
             f"style=\"background-color:{bg}; border-left:4px solid {accent}; "
             f"margin-bottom:10px;\"><tr><td>"
@@ -83,7 +73,7 @@ class ChatView(QTextBrowser):
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.anchorClicked.connect(self.on_anchor)
-        self.messages: list[ViewMessage] = []
+        self.messages: list[Message] = []
         self.busy = False
         self._pending = ""
         self._stream_start = -1  # document position where the streaming reply begins
@@ -94,7 +84,7 @@ class ChatView(QTextBrowser):
         self.document().setDocumentMargin(12)
 
     # --- whole transcript -----------------------------------------------------------------
-    def set_messages(self, messages: list[ViewMessage], busy: bool = False) -> None:
+    def set_messages(self, messages: list[Message], busy: bool = False) -> None:
         self.messages = list(messages)
         self.busy = busy
         self.render_all()
@@ -128,7 +118,7 @@ class ChatView(QTextBrowser):
         return cursor.position()
 
     # --- streaming ------------------------------------------------------------------------
-    def begin_reply(self, message: ViewMessage) -> None:
+    def begin_reply(self, message: Message) -> None:
         """Show a new reply that is about to stream in."""
         self.busy = True
         message.status = PARTIAL
@@ -155,8 +145,7 @@ class ChatView(QTextBrowser):
         if at_bottom:
             self.scroll_to_bottom()
 
-    def end_reply(self, text: str | None, status: str, stats: dict | None,
-                  error: str = "") -> None:
+    def end_reply(self, text: str | None, status: str, stats: dict | None) -> None:
         self.busy = False
         if self.messages:
             last = self.messages[-1]
@@ -164,8 +153,6 @@ class ChatView(QTextBrowser):
                 last.content = text
             last.status = status
             last.stats = stats
-            if error:
-                last.extra["error"] = error
         self.render_all()
 
     def streaming_text(self) -> str:

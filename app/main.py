@@ -96,13 +96,7 @@ def _self_test_class():
             self.client = EngineClient()
             self.loop = QEventLoop()
             self.result: dict = {"chunks": 0, "text": "", "stats": None, "error": None}
-            w = self.client.worker
-            w.loaded.connect(self.on_loaded)
-            w.loadFailed.connect(self.fail)
-            w.token.connect(self.on_token)
-            w.finished.connect(self.on_finished)
-            w.failed.connect(self.on_failed)
-            w.status.connect(self.on_status)
+            self.client.connect_handlers(self)
 
         def run(self, timeout_s: float) -> dict:
             QTimer.singleShot(int(timeout_s * 1000), self.on_timeout)
@@ -128,6 +122,9 @@ def _self_test_class():
             self.loop.quit()
 
         def on_failed(self, _rid: int, _kind: str, message: str) -> None:
+            self.fail(message)
+
+        def on_load_failed(self, message: str) -> None:
             self.fail(message)
 
         def on_status(self, text: str) -> None:

@@ -17,14 +17,14 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, Q
                                QMessageBox, QProgressBar, QPushButton, QSplitter,
                                QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
-from .chat_view import ChatView, ViewMessage
+from .chat_view import ChatView
 from .composer import Composer
 from .dialogs import ConversationDialog, SettingsDialog
 from .settings import AppSettings, save_settings, sampling_settings
 from .sidebar import Sidebar
 from .speed_meter import SpeedMeter
 from .store import (COMPLETE, ERROR, PARTIAL, STOPPED, Conversation, ConversationStore,
-                    title_from)
+                    Message, title_from)
 from .worker import EngineClient
 
 SAVE_EVERY_S = 0.5
@@ -78,9 +78,9 @@ class MainWindow(QMainWindow):
         self.resize(1180, 760)
         self._build_widgets()
         self._build_menus()
-        self._connect_engine()
+        self.client.connect_handlers(self)
         if self.client.info:
-            self.on_model_loaded(self.client.info)
+            self.on_loaded(self.client.info)
         self.refresh_sidebar()
         first = self.sidebar.ids()
         self.open_conversation(first[0] if first else None)
@@ -144,17 +144,20 @@ class MainWindow(QMainWindow):
         column.addWidget(self.composer)
 
         self.speed = SpeedMeter()
-        self.speed.setMinimumWidth(220)
+        self.speed.setMinimumWidth(260)
         splitter = QSplitter()
         splitter.addWidget(self.sidebar)
         splitter.addWidget(middle)
         splitter.addWidget(self.speed)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([240, 700, 240])
+        splitter.setSizes([240, 700, 270])
         self.setCentralWidget(splitter)
 
         self.model_label = QLabel("No model")
         self.context_label = QLabel("")
+        for label in (self.model_label, self.context_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            label.setStyleSheet("color:#374151;")
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(160)
@@ -194,19 +197,6 @@ class MainWindow(QMainWindow):
         self._action(chat_menu, "Stop", self.stop_reply)
         self._action(chat_menu, "System prompt and sampling…", self.edit_conversation_settings)
 
-    def _connect_engine(self) -> None:
-        w = self.client.worker
-        w.loadProgress.connect(self.on_load_progress)
-        w.loaded.connect(self.on_model_loaded)
-        w.loadFailed.connect(self.on_load_failed)
-        w.fitted.connect(self.on_fitted)
-        w.token.connect(self.on_token)
-        w.step.connect(self.on_step)
-        w.finished.connect(self.on_finished)
-        w.failed.connect(self.on_failed)
-        w.contextUsage.connect(self.on_context_usage)
-        w.status.connect(self.on_engine_status)
-
     # --- conversations --------------------------------------------------------------------
     def refresh_sidebar(self) -> None:
         self.sidebar.set_conversations(
@@ -226,8 +216,7 @@ class MainWindow(QMainWindow):
 
     def show_conversation(self) -> None:
         conv = self.current()
-        messages = [ViewMessage(m.id, m.role, m.content, m.status, m.stats)
-                    for m in (conv.messages if conv else [])]
+        messages = conv.messages if conv else []
         if self.reply and messages and messages[-1].id == self.reply.message_id:
             messages[-1].content = self.reply.text  # newer than the last throttled save
         self.title_label.setText(conv.title if conv else NEW_TITLE)
@@ -383,13 +372,13 @@ class MainWindow(QMainWindow):
         if not self.settings.recent_models:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
-    def on_engine_status(self, text: str) -> None:
+    def on_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
 
     def on_load_progress(self, fraction: float) -> None:
         self.progress.setValue(int(100 * fraction))
 
-    def on_model_loaded(self, info: dict) -> None:
+    def on_loaded(self, info: dict) -> None:
         self.progress.hide()
         self.settings.add_recent(info["path"])
         save_settings(self.settings)
@@ -462,7 +451,7 @@ class MainWindow(QMainWindow):
             self.store.delete_messages_from(conv.id, message_id)
             return False
         self.reply = ReplyInFlight(request, conv.id, message_id, saved_at=time.monotonic())
-        self.chat.begin_reply(ViewMessage(message_id, "assistant", ""))
+        self.chat.begin_reply(Message(message_id, "assistant", ""))
         self.speed.start_reply()
         self.composer.set_busy(True)
         self.statusBar().showMessage("Writing…")

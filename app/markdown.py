@@ -12,7 +12,7 @@ import html
 import re
 from dataclasses import dataclass
 
-CODE_BG = "#f3f4f6"
+CODE_BG = "#eceff3"
 CODE_BORDER = "#d0d4da"
 MONO = "'DejaVu Sans Mono','Menlo','Consolas',monospace"
 
@@ -121,13 +121,13 @@ def code_html(block: CodeBlock, copy_href: str | None) -> str:
     label = html.escape(block.language or "code")
     copy = (f"<a href=\"{copy_href}\" style=\"text-decoration:none;\">Copy</a>"
             if copy_href else "")
-    return (f"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"8\" "
+    return (f"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"6\" "
             f"style=\"background-color:{CODE_BG}; border:1px solid {CODE_BORDER}; "
-            f"margin-top:4px; margin-bottom:6px;\">"
-            f"<tr><td style=\"color:#6b7280; font-size:small;\">{label}</td>"
-            f"<td align=\"right\" style=\"font-size:small;\">{copy}</td></tr>"
-            f"<tr><td colspan=\"2\"><pre style=\"font-family:{MONO}; margin:0;\">{code}</pre>"
-            f"</td></tr></table>")
+            f"border-collapse:collapse; margin-top:4px; margin-bottom:6px;\">"
+            f"<tr><td style=\"color:#6b7280; font-size:small; border:none;\">{label}</td>"
+            f"<td align=\"right\" style=\"font-size:small; border:none;\">{copy}</td></tr>"
+            f"<tr><td colspan=\"2\" style=\"border:none;\">"
+            f"<pre style=\"font-family:{MONO}; margin:0;\">{code}</pre></td></tr></table>")
 
 
 def to_html(text: str, copy_prefix: str | None = None) -> str:

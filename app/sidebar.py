@@ -50,6 +50,8 @@ class Sidebar(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.searchChanged)
         self.list = QListWidget()
+        self.list.setTextElideMode(Qt.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.list.setContextMenuPolicy(Qt.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self.on_context_menu)
         self.list.currentItemChanged.connect(self.on_current_changed)

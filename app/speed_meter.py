@@ -91,7 +91,7 @@ class SpeedMeter(QWidget):
     """Live statistics of the reply being generated (or the last one)."""
 
     FIELDS = (("tokens_per_s", "Speed"), ("speedup", "Speedup"),
-              ("tokens_per_call", "Tokens per model call"), ("acceptance_rate", "Drafts accepted"))
+              ("tokens_per_call", "Tokens / model call"), ("acceptance_rate", "Drafts accepted"))
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -10,6 +10,7 @@ verification step, so Stop takes effect within one step.
 
 from __future__ import annotations
 
+import re
 import threading
 import traceback
 from dataclasses import dataclass
@@ -160,6 +161,10 @@ class EngineWorker(QObject):
             self.session = None
 
 
+WORKER_SIGNALS = ("loadProgress", "loaded", "loadFailed", "fitted", "token", "step", "finished",
+                  "failed", "contextUsage", "status")
+
+
 class EngineClient(QObject):
     """The window's handle on the engine thread. Methods return at once; results arrive as
     the worker's signals (re-exported here as ``client.worker.<signal>``).
@@ -198,6 +203,15 @@ class EngineClient(QObject):
         self.info: dict | None = None
         self._next_id = 0
         self.current_request = 0
+
+    def connect_handlers(self, receiver: QObject) -> None:
+        """Connect each worker signal to ``receiver.on_<signal in snake case>`` where the
+        receiver has one. The receiver is a QObject of the GUI thread, so every call is
+        queued onto that thread (a plain function would run in the engine thread)."""
+        for name in WORKER_SIGNALS:
+            slot = getattr(receiver, "on_" + re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower(), None)
+            if slot is not None:
+                getattr(self.worker, name).connect(slot)
 
     def load(self, path: str, backend_settings) -> bool:
         """Load a model file; an empty path means the demo model."""

@@ -1,0 +1,80 @@
+"""Render screenshots of the real window offscreen: ``python -m app.screenshots OUTDIR``.
+
+Everything shown is real: the demo model answers in a throw-away data folder, one finished
+conversation with a code block (``conversation.png``) and the speed meter while a second
+reply streams (``mid-reply.png``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CODE_PROMPT = ("Write a Python function that reverses a list. Put the code in a Markdown "
+               "code block.")
+STREAM_PROMPT = ("Write a Python class for a bank account with deposit and withdraw "
+                 "methods, then explain it.")
+SIZE = (1280, 800)
+
+
+def wait_for(condition, timeout_s: float) -> bool:
+    from PySide6.QtCore import QCoreApplication
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        QCoreApplication.processEvents()
+        time.sleep(0.01)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m app.screenshots OUTDIR", file=sys.stderr)
+        return 2
+    out = Path(argv[0])
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from aded_engine.paths import set_data_dir
+    tmp = tempfile.TemporaryDirectory(prefix="aded-shots-")
+    set_data_dir(tmp.name)
+
+    from .main_window import MainWindow
+    from .qt_compat import application
+    from .settings import AppSettings
+    from .store import ConversationStore
+
+    app = application()  # noqa: F841
+    store = ConversationStore()
+    window = MainWindow(store, AppSettings(max_tokens=400))
+    window.resize(*SIZE)
+    window.show()
+    window.load_demo()
+    if not wait_for(lambda: window.client.info is not None, 300):
+        print("the demo model did not load", file=sys.stderr)
+        return 1
+
+    window.send_message(CODE_PROMPT)
+    wait_for(lambda: window.reply is None, 300)
+    wait_for(lambda: False, 0.3)
+    window.chat.verticalScrollBar().setValue(0)
+    window.grab().save(str(out / "conversation.png"))
+
+    window.new_conversation()
+    window.send_message(STREAM_PROMPT)
+    wait_for(lambda: window.reply is None or window.speed.stats.get("tokens", 0) >= 60, 300)
+    wait_for(lambda: False, 0.1)
+    window.grab().save(str(out / "mid-reply.png"))
+    window.close()
+    store.close()
+    for name in ("conversation.png", "mid-reply.png"):
+        print(out / name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
