@@ -135,6 +135,10 @@ def test_delete_removes_it_from_window_and_database_file(qtbot, make_window, tmp
     window.new_conversation()
     send_and_wait(qtbot, window, "A different chat.")
     assert len(window.sidebar.ids()) == 2
+    window.sidebar.search.setText("ZEBRA-quokka")  # search finds message text
+    assert window.sidebar.ids() == [victim]
+    window.sidebar.search.clear()
+    assert len(window.sidebar.ids()) == 2
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     assert window.delete_conversation(victim)
     assert victim not in window.sidebar.ids() and len(window.sidebar.ids()) == 1

@@ -1,0 +1,66 @@
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QGuiApplication
+
+from app.chat_view import FLUSH_MS, ChatView
+from app.speed_meter import NOT_ENOUGH, SpeedMeter, stats_line
+from app.store import COMPLETE, STOPPED, Message
+
+REPLY = "Here you go:\n\n```python\nprint('hi')\n```\n\nDone."
+
+
+def test_streamed_text_is_drawn_in_batches(qtbot):
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.set_messages([Message(1, "user", "hello")])
+    view.begin_reply(Message(2, "assistant", ""))
+    for i in range(300):  # 300 token updates arrive at once
+        view.append_text(f"w{i} ")
+    qtbot.wait(3 * FLUSH_MS)
+    assert view.messages[-1].content.startswith("w0 w1") and "w299" in view.toPlainText()
+    assert 1 <= view.renders <= 3  # a handful of redraws, not 300
+    view.end_reply(view.streaming_text(), STOPPED, {"tokens": 300, "finish_reason": "cancelled"})
+    text = view.toPlainText()
+    assert "stopped" in text and "hello" in text and "w299" in text
+
+
+def test_user_and_assistant_are_set_apart_and_code_can_be_copied(qtbot):
+    view = ChatView()
+    qtbot.addWidget(view)
+    copied = []
+    view.copied.connect(copied.append)
+    view.set_messages([Message(1, "user", "code please"),
+                       Message(2, "assistant", REPLY, COMPLETE, {"tokens": 9, "speedup": None})])
+    html = view.toHtml()
+    assert "You" in view.toPlainText() and "Assistant" in view.toPlainText()
+    assert "#e8f0fe" in html  # the user's background
+    view.on_anchor(QUrl("act:copycode:1:0"))
+    assert QGuiApplication.clipboard().text() == "print('hi')" == copied[-1]
+    view.on_anchor(QUrl("act:copymsg:1"))
+    assert QGuiApplication.clipboard().text() == REPLY
+    edits = []
+    view.editRequested.connect(edits.append)
+    view.on_anchor(QUrl("act:edit:0"))
+    assert edits == [0]
+    assert "speedup: " + NOT_ENOUGH in view.toPlainText()
+
+
+def test_speed_meter_says_when_there_is_not_enough_data(qtbot):
+    meter = SpeedMeter()
+    qtbot.addWidget(meter)
+    meter.start_reply()
+    meter.show_stats({"tokens": 5, "tokens_per_s": 40.0, "speedup": None, "tokens_per_call": 1.2,
+                      "nodes_verified": 4, "acceptance_rate": 0.5})
+    assert meter.values["speedup"].text() == NOT_ENOUGH
+    assert meter.values["acceptance_rate"].text() == "50% of 4"
+    meter.show_stats({"tokens": 20, "tokens_per_s": 50.0, "speedup": 1.25, "tokens_per_call": 1.4})
+    assert meter.values["speedup"].text() == "1.25× vs plain"
+    assert meter.plot.points == [(20, 1.25)]
+    meter.plot.grab()  # paints without error
+
+
+def test_stats_line():
+    line = stats_line({"tokens": 42, "tokens_per_s": 55.12, "speedup": 1.123,
+                       "tokens_per_call": 1.3, "nodes_verified": 10, "acceptance_rate": 0.64,
+                       "finish_reason": "length", "dropped_turns": 2})
+    assert line == ("42 tokens · 55.1 tok/s · 1.12× vs plain · 1.30 tokens/call · "
+                    "64% of drafts accepted · length limit · 2 oldest turns left out")
