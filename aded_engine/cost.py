@@ -80,11 +80,17 @@ def measure_cost_curve(backend, sizes=CPU_SIZES, repeats: int = 3, base_pos: int
 
 
 def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES) -> CostCurve:
+    """The cached curve for this model/threads/device, if a quick spot check of a one-row
+    decode still agrees with it (within 2x); otherwise measured again and cached. A curve
+    measured while the machine was busy must not be trusted for ever."""
     try:
         data = json.loads(cache_file.read_text())
         entry = data[key]
-        return CostCurve(list(entry["sizes"]), [float(x) for x in entry["ms"]])
-    except (OSError, ValueError, KeyError, TypeError):
+        curve = CostCurve(list(entry["sizes"]), [float(x) for x in entry["ms"]])
+        now = measure_cost_curve(backend, (1,), repeats=3).ms[0]
+        if 0.5 < now / curve.ms[0] < 2.0:
+            return curve
+    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError):
         data = {}
     curve = measure_cost_curve(backend, sizes)
     if not isinstance(data, dict):
@@ -106,15 +112,24 @@ class AcceptanceCalibration:
 
     bins: int = 10
     prior_weight: float = 4.0
+    # Optimism for little-tried bins: a bin that is never drafted never learns, so an
+    # estimate with few trials is raised by about one standard error (as in UCB bandits).
+    optimism: float = 0.3
     accepted: np.ndarray = field(default_factory=lambda: np.zeros(10))
     tried: np.ndarray = field(default_factory=lambda: np.zeros(10))
 
     def _bin(self, q: float) -> int:
         return min(self.bins - 1, int(q * self.bins))
 
-    def calibrated(self, q: float) -> float:
+    def mean(self, q: float) -> float:
+        """Best estimate of P(accepted | parent accepted) for table estimate q."""
         i = self._bin(q)
         return (self.accepted[i] + self.prior_weight * q) / (self.tried[i] + self.prior_weight)
+
+    def calibrated(self, q: float) -> float:
+        """The estimate decisions use: the mean plus the exploration bonus, at most 1."""
+        i = self._bin(q)
+        return min(1.0, self.mean(q) + self.optimism / np.sqrt(1.0 + self.tried[i]))
 
     def observe(self, q: float, accepted: bool) -> None:
         i = self._bin(q)

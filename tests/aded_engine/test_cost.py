@@ -8,7 +8,7 @@ CHAIN = DraftTree([1, 2, 3, 4], [-1, 0, 1, 2], [0.5, 0.5, 0.5, 0.5])
 
 
 def test_cpu_curve_refuses_unlikely_drafts_gpu_takes_them():
-    cal = AcceptanceCalibration()
+    cal = AcceptanceCalibration(optimism=0.0)
     cpu_tree, _ = choose_nodes(CHAIN, CPU, cal)
     gpu_tree, expected = choose_nodes(CHAIN, GPU, cal)
     assert len(cpu_tree) == 0
@@ -26,16 +26,17 @@ def test_cpu_curve_takes_a_near_certain_copy():
 
 def test_nodes_taken_by_path_probability_form_a_tree():
     tree = DraftTree([1, 2, 3, 4], [-1, -1, 0, 2], [0.9, 0.05, 0.9, 0.9])
-    chosen, _ = choose_nodes(tree, GPU, AcceptanceCalibration(), max_nodes=3)
+    chosen, _ = choose_nodes(tree, GPU, AcceptanceCalibration(optimism=0.0), max_nodes=3)
     assert chosen.tokens == [1, 3, 4] and chosen.parents == [-1, 0, 1]
 
 
 def test_calibration_learns_from_outcomes():
     cal = AcceptanceCalibration()
-    assert abs(cal.calibrated(0.95) - 0.95) < 1e-9
+    assert abs(cal.mean(0.95) - 0.95) < 1e-9
+    assert cal.calibrated(0.5) == 0.8  # untried: optimistic, so it gets tried
     for _ in range(50):
         cal.observe(0.95, False)
-    assert cal.calibrated(0.95) < 0.1
+    assert cal.mean(0.95) < 0.1 and cal.calibrated(0.95) < 0.15
     assert not drafting_can_pay(0.95, CPU, cal, 8)
     assert drafting_can_pay(0.95, GPU, AcceptanceCalibration(), 8)
 
@@ -45,3 +46,21 @@ def test_cost_curve_follows_observations():
     for _ in range(200):
         curve.observe(8, 80.0)
     assert 19 < curve.single_token_ms < 21
+
+
+def test_cached_curve_is_remeasured_when_the_machine_disagrees(demo_model_path, tmp_path):
+    import json
+
+    from aded_engine.backend import BackendSettings, LlamaBackend
+    from aded_engine.cost import cached_cost_curve
+
+    backend = LlamaBackend(demo_model_path, BackendSettings(n_ctx=256, n_threads=2))
+    cache = tmp_path / "cost.json"
+    # as if measured while the cores were busy: one row "took" 3.4 s
+    cache.write_text(json.dumps({"k": {"sizes": [1, 2], "ms": [3396.0, 7596.0]}}))
+    curve = cached_cost_curve(backend, cache, "k", sizes=(1, 2, 4))
+    assert curve.sizes == [1, 2, 4] and curve.ms[0] < 1000
+    assert json.loads(cache.read_text())["k"]["sizes"] == [1, 2, 4]
+    again = cached_cost_curve(backend, cache, "k", sizes=(1, 2, 4))
+    assert again.ms == curve.ms  # agrees with the machine: the cache is used
+    backend.close()
