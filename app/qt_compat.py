@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from pathlib import Path
 
 RESERVE = 1 << 40
 _applied = False
@@ -56,6 +57,11 @@ def guard_singleton_refcounts() -> bool:
 def application(argv: list[str] | None = None):
     """The QApplication (made if needed), with the guard above applied."""
     from PySide6.QtWidgets import QApplication
+    from PySide6.QtGui import QIcon
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     guard_singleton_refcounts()
+    # must match packaging/linux/aded-chat.desktop, or Wayland shows no icon for the window
+    app.setDesktopFileName("aded-chat")
+    app.setApplicationName("ADED Chat")
+    app.setWindowIcon(QIcon(str(Path(__file__).with_name("aded-chat.svg"))))
     return app
