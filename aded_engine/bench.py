@@ -83,8 +83,20 @@ class Tally:
 
 
 def load_prompts(path: Path, limit: int | None) -> list[dict]:
+    """The prompts of a file; with ``limit``, that many taken in turn from each category
+    (MT-Bench lists its questions category by category)."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return rows[:limit] if limit else rows
+    if not limit or limit >= len(rows):
+        return rows
+    by_category: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_category[row.get("category", "")].append(row)
+    picked: list[dict] = []
+    for i in range(len(rows)):
+        for group in by_category.values():
+            if i < len(group) and len(picked) < limit:
+                picked.append(group[i])
+    return picked
 
 
 class Bench:
