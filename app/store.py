@@ -35,6 +35,7 @@ class Message:
     status: str = COMPLETE
     stats: dict | None = None
     created: float = 0.0
+    model: str | None = None  # file name of the model that wrote a reply (None: unknown)
 
 
 @dataclass
@@ -60,6 +61,17 @@ class ConversationSummary:
     id: int
     title: str
     updated: float
+
+
+@dataclass
+class ReplySpeed:
+    """One finished reply's measured statistics (ReplyStats.summary() and extras)."""
+    message_id: int
+    conversation_id: int
+    conversation_title: str
+    created: float
+    model: str | None
+    stats: dict
 
 
 # --- schema and migrations --------------------------------------------------------------
@@ -99,7 +111,12 @@ def _v2(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+def _v3(db: sqlite3.Connection) -> None:
+    """Which model wrote each reply (the speed history per model); unknown for old rows."""
+    _run(db, "ALTER TABLE messages ADD COLUMN model TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -209,14 +226,37 @@ class ConversationStore:
     def messages(self, conversation_id: int) -> list[Message]:
         out = []
         rows = self.db.execute(
-            "SELECT id, role, content, status, stats, created FROM messages "
+            "SELECT id, role, content, status, stats, created, model FROM messages "
             "WHERE conversation_id = ? ORDER BY id", (conversation_id,))
         for row in rows:
             role = row[1] if row[1] in ROLES else "assistant"
             status = row[3] if row[3] in STATUSES else COMPLETE
             content = _text(row[2])
             out.append(Message(int(row[0]), role, content, status, _json_dict(row[4], None),
-                               _float(row[5])))
+                               _float(row[5]), _model(row[6])))
+        return out
+
+    def reply_speeds(self, conversation_id: int | None = None,
+                     model: str | None = None) -> list[ReplySpeed]:
+        """The measured statistics of finished replies (complete or stopped), oldest first,
+        of one conversation and/or one model (by file name); rows whose statistics are
+        missing or broken are left out."""
+        sql = ("SELECT m.id, m.conversation_id, c.title, m.created, m.model, m.stats "
+               "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+               "WHERE m.role = 'assistant' AND m.status IN (?, ?) AND m.stats IS NOT NULL")
+        args: list = [COMPLETE, STOPPED]
+        if conversation_id is not None:
+            sql += " AND m.conversation_id = ?"
+            args.append(conversation_id)
+        if model is not None:
+            sql += " AND m.model = ?"
+            args.append(model)
+        out = []
+        for row in self.db.execute(sql + " ORDER BY m.created, m.id", args):
+            stats = _json_dict(row[5], None)
+            if stats is not None and "tokens" in stats:
+                out.append(ReplySpeed(int(row[0]), int(row[1]), str(row[2] or "Untitled"),
+                                      _float(row[3]), _model(row[4]), stats))
         return out
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
@@ -257,14 +297,16 @@ class ConversationStore:
 
     # --- messages -------------------------------------------------------------------------
     def add_message(self, conversation_id: int, role: str, content: str,
-                    status: str = COMPLETE, stats: dict | None = None) -> int:
+                    status: str = COMPLETE, stats: dict | None = None,
+                    model: str | None = None) -> int:
+        """``model``: the file name of the model writing a reply (for the speed history)."""
         now = time.time()
         self.db.execute("BEGIN IMMEDIATE")
         cur = self.db.execute(
-            "INSERT INTO messages (conversation_id, role, content, status, stats, created) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO messages (conversation_id, role, content, status, stats, created, model) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (conversation_id, role, content, status, None if stats is None else json.dumps(stats),
-             now))
+             now, model))
         self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         self.db.execute("COMMIT")
         return int(cur.lastrowid)
@@ -314,7 +356,8 @@ class ConversationStore:
         data = {"title": conv.title, "created": conv.created, "updated": conv.updated,
                 "system_prompt": conv.system_prompt, "sampling": conv.sampling,
                 "messages": [{"role": m.role, "content": m.content, "status": m.status,
-                              "stats": m.stats, "created": m.created} for m in conv.messages]}
+                              "stats": m.stats, "created": m.created, "model": m.model}
+                             for m in conv.messages]}
         return json.dumps(data, ensure_ascii=False, indent=2)
 
 
@@ -324,6 +367,10 @@ def _text(value) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return "" if value is None else str(value)
+
+
+def _model(value) -> str | None:
+    return _text(value) or None
 
 
 def _float(value) -> float:

@@ -3,8 +3,8 @@ import sqlite3
 
 import pytest
 
-from app.store import (COMPLETE, PARTIAL, SCHEMA_VERSION, STOPPED, ConversationStore, StoreError,
-                       _v1, title_from)
+from app.store import (COMPLETE, ERROR, MIGRATIONS, PARTIAL, SCHEMA_VERSION, STOPPED,
+                       ConversationStore, StoreError, title_from)
 
 UNICODE = "emoji 😀🚀, RTL שלום עליכם مرحبا, CJK 你好世界 こんにちは, combining é, \u200d zwj"
 
@@ -41,23 +41,77 @@ def test_a_corrupted_row_never_hides_the_conversation(store):
     assert [c.id for c in store.list_conversations()] == [cid]
 
 
-def test_migrates_a_version_1_database(tmp_path):
-    path = tmp_path / "old.db"
+def old_database(path, version: int) -> sqlite3.Connection:
+    """A database as a program that knew only the first ``version`` migrations left it."""
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    _v1(db)
-    db.execute("INSERT INTO schema_version VALUES (1)")
+    for i, migrate in enumerate(MIGRATIONS[:version]):
+        migrate(db)
+        db.execute("INSERT INTO schema_version VALUES (?)", (i + 1,))
+    return db
+
+
+def test_migrates_a_version_1_database(tmp_path):
+    path = tmp_path / "old.db"
+    db = old_database(path, 1)
     db.execute("INSERT INTO conversations (title, created, updated) VALUES ('old', 1, 1)")
     db.execute("INSERT INTO messages (conversation_id, role, content, created) "
                "VALUES (1, 'user', 'kept', 1)")
     db.commit()
     db.close()
     s = ConversationStore(path)
-    assert s.schema_version() == SCHEMA_VERSION == 2
+    assert s.schema_version() == SCHEMA_VERSION == 3
     conv = s.get_conversation(1)
     assert conv.title == "old" and conv.system_prompt == "" and conv.sampling == {}
     assert [(m.content, m.status, m.stats) for m in conv.messages] == [("kept", COMPLETE, None)]
     s.close()
+
+
+def test_migrates_a_version_2_database_keeping_replies_and_their_stats(tmp_path):
+    path = tmp_path / "v2.db"
+    db = old_database(path, 2)
+    db.execute("INSERT INTO conversations (title, created, updated, system_prompt) "
+               "VALUES ('two', 1, 1, 'sys')")
+    db.execute("INSERT INTO messages (conversation_id, role, content, created) "
+               "VALUES (1, 'user', 'question', 1)")
+    db.execute("INSERT INTO messages (conversation_id, role, content, status, stats, created) "
+               "VALUES (1, 'assistant', 'answer', 'stopped', ?, 2)",
+               (json.dumps({"tokens": 7, "speedup": 1.4}),))
+    db.commit()
+    db.close()
+    s = ConversationStore(path)
+    assert s.schema_version() == SCHEMA_VERSION == 3
+    conv = s.get_conversation(1)
+    assert conv.system_prompt == "sys"
+    assert [(m.role, m.content, m.status, m.stats, m.model) for m in conv.messages] == [
+        ("user", "question", COMPLETE, None, None),
+        ("assistant", "answer", STOPPED, {"tokens": 7, "speedup": 1.4}, None)]
+    # an old reply has no model: it is in the conversation's speed history, in no model's
+    assert [r.stats["speedup"] for r in s.reply_speeds(conversation_id=1)] == [1.4]
+    assert s.reply_speeds(model="any.gguf") == []
+    s.add_message(1, "assistant", "new", stats={"tokens": 3}, model="any.gguf")
+    assert [r.model for r in s.reply_speeds(conversation_id=1)] == [None, "any.gguf"]
+    s.close()
+    assert ConversationStore(path).schema_version() == 3  # reopening migrates nothing twice
+
+
+def test_reply_speeds_keeps_finished_replies_in_time_order_per_conversation_and_model(store):
+    one = store.create_conversation("one")
+    two = store.create_conversation("two")
+    store.add_message(one, "user", "q", stats={"tokens": 99})  # not a reply
+    store.add_message(one, "assistant", "a", stats={"tokens": 5, "speedup": None}, model="a")
+    store.add_message(two, "assistant", "b", stats={"tokens": 6, "speedup": 1.2}, model="a")
+    store.add_message(one, "assistant", "c", status=STOPPED, stats={"tokens": 7, "speedup": 1.5},
+                      model="b")
+    store.add_message(one, "assistant", "writing", status=PARTIAL, model="a")
+    store.add_message(one, "assistant", "failed", status=ERROR, stats={"error": "x"}, model="a")
+    broken = store.add_message(two, "assistant", "d", stats={"tokens": 1}, model="a")
+    store.db.execute("UPDATE messages SET stats = '{bad' WHERE id = ?", (broken,))
+    assert [r.stats["tokens"] for r in store.reply_speeds()] == [5, 6, 7]
+    assert [r.stats["tokens"] for r in store.reply_speeds(conversation_id=one)] == [5, 7]
+    assert [(r.conversation_title, r.stats["speedup"]) for r in store.reply_speeds(model="a")] \
+        == [("one", None), ("two", 1.2)]
+    assert [r.stats["tokens"] for r in store.reply_speeds(one, model="b")] == [7]
 
 
 def test_refuses_a_newer_schema(tmp_path):
