@@ -13,8 +13,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMainWindow,
-                               QMessageBox, QProgressBar, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QInputDialog, QLabel,
+                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter,
                                QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from .chat_view import ChatView
@@ -22,6 +22,7 @@ from .composer import Composer
 from .dialogs import ConversationDialog, SettingsDialog
 from .settings import AppSettings, save_settings, sampling_settings
 from .sidebar import Sidebar
+from .speed_history import SpeedHistoryDialog
 from .speed_meter import SpeedMeter
 from .store import (COMPLETE, ERROR, PARTIAL, STOPPED, Conversation, ConversationStore,
                     Message, title_from)
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.reply: ReplyInFlight | None = None
         self.editing_id: int | None = None  # user message being edited (resend from there)
         self.error_box: QMessageBox | None = None
+        self.info_dialog: QDialog | None = None  # the last speed history / data locations
         self.context_used = 0
         self.setWindowTitle("ADED Chat")
         self.resize(1180, 760)
@@ -196,6 +198,8 @@ class MainWindow(QMainWindow):
         self._action(chat_menu, "Regenerate last reply", self.regenerate, "Ctrl+R")
         self._action(chat_menu, "Stop", self.stop_reply)
         self._action(chat_menu, "System prompt and sampling…", self.edit_conversation_settings)
+        chat_menu.addSeparator()
+        self._action(chat_menu, "Speed history…", self.show_speed_history)
 
     # --- conversations --------------------------------------------------------------------
     def refresh_sidebar(self) -> None:
@@ -444,7 +448,8 @@ class MainWindow(QMainWindow):
         conv = self.current()
         sampling = sampling_settings(self.sampling_values(conv))
         self.show_conversation()  # as stored, with the user's new message
-        message_id = self.store.add_message(conv.id, "assistant", "", status=PARTIAL)
+        message_id = self.store.add_message(conv.id, "assistant", "", status=PARTIAL,
+                                            model=(self.client.info or {}).get("model"))
         request = self.client.generate(conv.chat_messages(), sampling, self.settings.aded,
                                        user_text)
         if not request:
@@ -551,6 +556,20 @@ class MainWindow(QMainWindow):
             self.composer.take_text()
         self.editing_id = None
         self.edit_banner.hide()
+
+    # --- information dialogs: opened, not exec'd, so the call returns at once -----------------
+    def show_speed_history(self) -> SpeedHistoryDialog:
+        dialog = SpeedHistoryDialog(self.store, self.current_id,
+                                    (self.client.info or {}).get("model"), self)
+        return self._open_info(dialog)
+
+    def _open_info(self, dialog: QDialog) -> QDialog:
+        if self.info_dialog is not None:
+            self.info_dialog.close()
+        dialog.setAttribute(Qt.WA_DeleteOnClose, False)
+        dialog.open()
+        self.info_dialog = dialog
+        return dialog
 
     # --- closing ------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:

@@ -34,23 +34,31 @@ def stats_line(stats: dict | None) -> str:
 
 
 class SpeedPlot(QWidget):
-    """Speedup (y) over tokens generated (x), with the 1.0× line of plain decoding."""
+    """Speedup (y) over x, with the 1.0× line of plain decoding. The live meter plots it over
+    the tokens of one reply; the speed history over reply number (with a dot per reply)."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, height: int = 46, placeholder: str = "speedup plot",
+                 markers: bool = False):
         super().__init__(parent)
-        self.points: list[tuple[int, float]] = []
-        self.setMinimumSize(160, 46)
+        self.points: list[tuple[float, float]] = []
+        self.placeholder = placeholder
+        self.markers = markers
+        self.setMinimumSize(160, height)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-        self.setFixedHeight(46)
+        self.setFixedHeight(height)
 
     def clear(self) -> None:
-        self.points = []
-        self.update()
+        self.set_points([])
 
-    def add(self, tokens: int, speedup: float | None) -> None:
+    def add(self, x: float, speedup: float | None) -> None:
         if speedup is not None:
-            self.points.append((tokens, speedup))
+            self.points.append((x, speedup))
             self.update()
+
+    def set_points(self, points) -> None:
+        """(x, speedup) pairs in x order; a speedup of None (not measured) is left out."""
+        self.points = [(x, s) for x, s in points if s is not None]
+        self.update()
 
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
@@ -73,18 +81,24 @@ class SpeedPlot(QWidget):
         p.drawText(QPointF(inner.left() + 2, y(1.0) - 2), "1×")
         if not self.points:
             p.setPen(QColor("#6b7280"))
-            p.drawText(inner, Qt.AlignCenter, "speedup plot")
+            p.drawText(inner, Qt.AlignCenter, self.placeholder)
             return
         last = max(self.points[-1][0], 1)
         first = self.points[0][0]
         span = max(last - first, 1)
         path = QPainterPath()
+        dots = []
         for i, (t, s) in enumerate(self.points):
             pt = QPointF(inner.left() + (t - first) / span * inner.width(), y(s))
             path.moveTo(pt) if i == 0 else path.lineTo(pt)
+            dots.append(pt)
         colour = QColor("#16a34a") if self.points[-1][1] >= 1.0 else QColor("#dc2626")
         p.setPen(QPen(colour, 2))
         p.drawPath(path)
+        if self.markers:
+            p.setBrush(colour)
+            for pt in dots:
+                p.drawEllipse(pt, 2.5, 2.5)
 
 
 class SpeedMeter(QWidget):

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.main_window import MainWindow
+from app.speed_history import COLUMNS
 from app.store import COMPLETE, PARTIAL, STOPPED, ConversationStore
 
 N_CTX = 1024  # conftest.N_CTX
@@ -55,6 +56,7 @@ def test_send_streams_reply_saves_both_turns_and_reopens(qtbot, make_window, tmp
     assert user.content == "Write a haiku about the sea."
     assert reply.status == COMPLETE and reply.content.strip()
     assert reply.stats["tokens"] > 0 and reply.stats["finish_reason"] in ("stop", "length")
+    assert reply.model and reply.model == window.client.info["model"]  # for the speed history
     assert window.chat.renders >= 1  # it streamed into the transcript
     assert reply.content.strip()[:20] in window.chat.toPlainText()
     assert window.speed.values["tokens_per_s"].text().endswith("tok/s")
@@ -212,3 +214,25 @@ def test_closing_during_a_reply_saves_it_and_ends_the_thread(qtbot, tmp_path, de
     reply = store.messages(store.list_conversations()[0].id)[1]
     assert reply.status == STOPPED and len(reply.content) > 20
     store.close()
+
+
+def test_speed_history_of_the_window_filters_by_the_loaded_model(qtbot, make_window):
+    window = make_window()
+    loaded = window.client.info["model"]
+    cid = window.store.create_conversation("measured")
+    for model, speedup in ((loaded, 1.2), ("another.gguf", 2.0), (loaded, 1.4)):
+        window.store.add_message(cid, "user", "q")
+        window.store.add_message(cid, "assistant", "a", model=model,
+                                 stats={"tokens": 30, "tokens_per_s": 40.0,
+                                        "tokens_per_call": 1.3, "speedup": speedup})
+    other = window.store.create_conversation("elsewhere")
+    window.store.add_message(other, "assistant", "b", model=loaded,
+                             stats={"tokens": 30, "speedup": 1.6})
+    window.open_conversation(cid)
+    dialog = window.show_speed_history()
+    assert dialog.isVisible() and window.info_dialog is dialog
+    speedups = COLUMNS.index("Speedup")
+    assert [r[speedups] for r in dialog.conversation_panel.rows()] == ["1.20×", "2.00×", "1.40×"]
+    assert [r[speedups] for r in dialog.model_panel.rows()] == ["1.20×", "1.40×", "1.60×"]
+    assert loaded in dialog.tabs.tabText(1)
+

@@ -1,0 +1,97 @@
+"""The speed history: each finished reply's measured speedup, tokens/s and tokens per model
+call, oldest first, for the current conversation and for the loaded model across all
+conversations, with a plot of the speedup over reply number (it grows as the tri-gram table
+learns from the conversations)."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QLabel,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from .speed_meter import NOT_ENOUGH, SpeedPlot
+from .store import ConversationStore, ReplySpeed
+
+COLUMNS = ("Reply", "When", "Conversation", "Model", "Speedup", "Tokens/s", "Tokens/call",
+           "Tokens")
+
+
+def speed_row(number: int, reply: ReplySpeed) -> list[str]:
+    """The table cells of one reply (``number`` counts from 1 in time order)."""
+    stats = reply.stats
+    speedup = stats.get("speedup")
+    return [str(number), time.strftime("%Y-%m-%d %H:%M", time.localtime(reply.created)),
+            reply.conversation_title, reply.model or "unknown",
+            NOT_ENOUGH if speedup is None else f"{speedup:.2f}×",
+            f"{stats.get('tokens_per_s', 0):.1f}", f"{stats.get('tokens_per_call', 0):.2f}",
+            str(stats.get("tokens", 0))]
+
+
+def summary_text(replies: list[ReplySpeed]) -> str:
+    measured = [r.stats["speedup"] for r in replies if r.stats.get("speedup") is not None]
+    if not replies:
+        return "No finished replies yet."
+    text = f"{len(replies)} replies, {len(measured)} with a measured speedup"
+    if measured:
+        text += (f" · first {measured[0]:.2f}× · latest {measured[-1]:.2f}× · "
+                 f"best {max(measured):.2f}×")
+    return text + "."
+
+
+class SpeedHistoryPanel(QWidget):
+    """One list of replies: a summary line, the plot of speedup over reply number, a table."""
+
+    def __init__(self, replies: list[ReplySpeed], empty_note: str = "", parent=None):
+        super().__init__(parent)
+        self.replies = replies
+        self.summary = QLabel(empty_note or summary_text(replies))
+        self.summary.setWordWrap(True)
+        self.plot = SpeedPlot(height=140, placeholder="no measured speedup yet", markers=True)
+        self.plot.set_points((n, r.stats.get("speedup")) for n, r in enumerate(replies, 1))
+        self.plot.setToolTip("Speedup over plain decoding (y) by reply number (x); the dashed "
+                             "line is 1×, plain decoding")
+        self.table = QTableWidget(len(replies), len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        for row, reply in enumerate(replies):
+            for col, text in enumerate(speed_row(row + 1, reply)):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        box = QVBoxLayout(self)
+        box.addWidget(self.summary)
+        box.addWidget(self.plot)
+        box.addWidget(self.table, 1)
+
+    def rows(self) -> list[list[str]]:
+        """The table as text, row by row."""
+        return [[self.table.item(r, c).text() for c in range(self.table.columnCount())]
+                for r in range(self.table.rowCount())]
+
+
+class SpeedHistoryDialog(QDialog):
+    """Two tabs: the replies of one conversation, and those of one model (by file name) in
+    every conversation. Either may be None (no conversation open, no model loaded)."""
+
+    def __init__(self, store: ConversationStore, conversation_id: int | None,
+                 model: str | None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Speed history")
+        self.resize(760, 520)
+        self.conversation_panel = SpeedHistoryPanel(
+            store.reply_speeds(conversation_id=conversation_id) if conversation_id else [],
+            "" if conversation_id else "No conversation is open.")
+        self.model_panel = SpeedHistoryPanel(
+            store.reply_speeds(model=model) if model else [],
+            "" if model else "No model is loaded.")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.conversation_panel, "This conversation")
+        self.tabs.addTab(self.model_panel, f"Model {model}" if model else "Model")
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        box = QVBoxLayout(self)
+        box.addWidget(self.tabs)
+        box.addWidget(buttons)

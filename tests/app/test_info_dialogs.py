@@ -1,0 +1,60 @@
+"""The speed history dialog on a real SQLite file (no model needed)."""
+
+from __future__ import annotations
+
+from app.speed_history import COLUMNS, SpeedHistoryDialog
+from app.speed_meter import NOT_ENOUGH
+from app.store import PARTIAL
+
+SPEEDUP = COLUMNS.index("Speedup")
+CONVERSATION = COLUMNS.index("Conversation")
+
+
+def reply(store, conversation_id, model, speedup, tokens_per_s=50.0, tokens_per_call=1.5):
+    store.add_message(conversation_id, "user", "question")
+    return store.add_message(conversation_id, "assistant", "answer", model=model, stats={
+        "tokens": 32, "tokens_per_s": tokens_per_s, "tokens_per_call": tokens_per_call,
+        "speedup": speedup, "finish_reason": "length"})
+
+
+def column(panel, index):
+    return [row[index] for row in panel.rows()]
+
+
+def test_speed_history_lists_replies_of_the_conversation_and_of_the_model(qtbot, store):
+    one = store.create_conversation("first chat")
+    two = store.create_conversation("second chat")
+    reply(store, one, "small.gguf", None)  # too short to measure
+    reply(store, two, "small.gguf", 1.25, tokens_per_s=61.3, tokens_per_call=1.87)
+    reply(store, one, "small.gguf", 1.5)
+    reply(store, one, "other.gguf", 0.9)
+    store.add_message(one, "assistant", "still writing", status=PARTIAL, model="small.gguf")
+
+    dialog = SpeedHistoryDialog(store, one, "small.gguf")
+    qtbot.addWidget(dialog)
+    conv = dialog.conversation_panel
+    assert column(conv, SPEEDUP) == [NOT_ENOUGH, "1.50×", "0.90×"]
+    assert column(conv, COLUMNS.index("Model")) == ["small.gguf"] * 2 + ["other.gguf"]
+    assert column(conv, 0) == ["1", "2", "3"]
+    assert conv.plot.points == [(2, 1.5), (3, 0.9)]  # reply number, speedup; unmeasured left out
+
+    model = dialog.model_panel
+    assert column(model, CONVERSATION) == ["first chat", "second chat", "first chat"]
+    assert column(model, SPEEDUP) == [NOT_ENOUGH, "1.25×", "1.50×"]
+    second = model.rows()[1]
+    assert second[COLUMNS.index("Tokens/s")] == "61.3"
+    assert second[COLUMNS.index("Tokens/call")] == "1.87"
+    assert model.plot.points == [(2, 1.25), (3, 1.5)]
+    assert "latest 1.50×" in model.summary.text() and "3 replies" in model.summary.text()
+    assert dialog.tabs.tabText(1) == "Model small.gguf"
+
+
+def test_speed_history_without_conversation_or_model(qtbot, store):
+    reply(store, store.create_conversation("c"), "m.gguf", 1.1)
+    dialog = SpeedHistoryDialog(store, None, None)
+    qtbot.addWidget(dialog)
+    assert dialog.conversation_panel.rows() == [] and dialog.model_panel.rows() == []
+    assert dialog.model_panel.summary.text() == "No model is loaded."
+    dialog.show()
+    dialog.grab()  # paints the empty plots
+
