@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QInputDialog, 
 
 from .chat_view import ChatView
 from .composer import Composer
+from .data_locations import DataLocationsDialog, data_locations
 from .dialogs import ConversationDialog, SettingsDialog
 from .settings import AppSettings, save_settings, sampling_settings
 from .sidebar import Sidebar
@@ -200,6 +201,8 @@ class MainWindow(QMainWindow):
         self._action(chat_menu, "System prompt and sampling…", self.edit_conversation_settings)
         chat_menu.addSeparator()
         self._action(chat_menu, "Speed history…", self.show_speed_history)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Data locations…", self.show_data_locations)
 
     # --- conversations --------------------------------------------------------------------
     def refresh_sidebar(self) -> None:
@@ -562,6 +565,9 @@ class MainWindow(QMainWindow):
         dialog = SpeedHistoryDialog(self.store, self.current_id,
                                     (self.client.info or {}).get("model"), self)
         return self._open_info(dialog)
+
+    def show_data_locations(self) -> DataLocationsDialog:
+        return self._open_info(DataLocationsDialog(data_locations(self.store.path), self))
 
     def _open_info(self, dialog: QDialog) -> QDialog:
         if self.info_dialog is not None:

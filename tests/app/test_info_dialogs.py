@@ -1,10 +1,15 @@
-"""The speed history dialog on a real SQLite file (no model needed)."""
+"""The speed history and data locations dialogs on a real SQLite file (no model needed)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+
+from aded_engine import paths
+from app.data_locations import DataLocationsDialog, data_locations
 from app.speed_history import COLUMNS, SpeedHistoryDialog
 from app.speed_meter import NOT_ENOUGH
-from app.store import PARTIAL
+from app.store import DB_NAME, PARTIAL, ConversationStore
 
 SPEEDUP = COLUMNS.index("Speedup")
 CONVERSATION = COLUMNS.index("Conversation")
@@ -58,3 +63,31 @@ def test_speed_history_without_conversation_or_model(qtbot, store):
     dialog.show()
     dialog.grab()  # paints the empty plots
 
+
+def test_data_locations_show_the_real_paths_under_the_data_dir(qtbot, tmp_path, monkeypatch):
+    paths.set_data_dir(tmp_path / "data")
+    try:
+        store = ConversationStore(paths.data_dir() / DB_NAME)
+        dialog = DataLocationsDialog(data_locations(store.path))
+        qtbot.addWidget(dialog)
+        shown = {what: field.text() for what, field in dialog.paths.items()}
+        root = (tmp_path / "data").resolve()
+        assert shown["Conversations database"] == str(root / DB_NAME)
+        assert shown["Learned tables"] == str(root / "tables") == str(paths.tables_dir())
+        assert shown["Settings"] == str(root / "config") == str(paths.config_dir())
+        assert shown["Cache (measured model speeds)"] == str(root / "cache")
+        assert shown["Demo models"] == str(paths.models_dir())
+        assert all(field.isReadOnly() for field in dialog.paths.values())
+
+        opened = []
+        monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+        dialog.open_buttons["Learned tables"].click()
+        dialog.open_buttons["Conversations database"].click()  # a file: its folder opens
+        assert opened == [QUrl.fromLocalFile(str(root / "tables")), QUrl.fromLocalFile(str(root))]
+        assert dialog.message.text() == ""
+        monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+        dialog.open_buttons["Settings"].click()
+        assert "Could not open" in dialog.message.text()
+        store.close()
+    finally:
+        paths.set_data_dir(None)

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from aded_engine.paths import tables_dir
 from app.main_window import MainWindow
 from app.speed_history import COLUMNS
 from app.store import COMPLETE, PARTIAL, STOPPED, ConversationStore
@@ -235,4 +236,15 @@ def test_speed_history_of_the_window_filters_by_the_loaded_model(qtbot, make_win
     assert [r[speedups] for r in dialog.conversation_panel.rows()] == ["1.20×", "2.00×", "1.40×"]
     assert [r[speedups] for r in dialog.model_panel.rows()] == ["1.20×", "1.40×", "1.60×"]
     assert loaded in dialog.tabs.tabText(1)
+
+
+def test_help_menu_shows_the_data_locations(qtbot, make_window, tmp_path):
+    window = make_window()
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    action = next(a for a in help_menu.actions() if a.text() == "Data locations…")
+    action.trigger()
+    dialog = window.info_dialog
+    assert dialog.isVisible()
+    assert dialog.paths["Conversations database"].text() == str(tmp_path / "conversations.db")
+    assert dialog.paths["Learned tables"].text() == str(tables_dir())
 
