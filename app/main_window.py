@@ -194,6 +194,10 @@ class MainWindow(QMainWindow):
         self.recent_menu = model_menu.addMenu("Recent models")
         self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
         model_menu.addSeparator()
+        self.reset_tables_action = self._action(model_menu, "Reset learned tables…",
+                                                self.reset_tables)
+        self.reset_tables_action.setEnabled(False)  # until a model is loaded
+        model_menu.addSeparator()
         self._action(model_menu, "Settings…", self.edit_settings, "Ctrl+,")
         chat_menu = bar.addMenu("&Chat")
         self._action(chat_menu, "Regenerate last reply", self.regenerate, "Ctrl+R")
@@ -399,10 +403,38 @@ class MainWindow(QMainWindow):
             note = " (learned table reset: " + "; ".join(info["table_problems"]) + ")"
         self.statusBar().showMessage(f"Loaded {info['model']}{note}", 8000)
         self.welcome.message.setText("")
+        self.reset_tables_action.setEnabled(True)
         self.update_page()
         conv = self.current()
         if conv:
             self.client.measure(conv.chat_messages())
+
+    def reset_tables(self) -> bool:
+        """Ask, then make the engine thread delete the loaded model's learned tables."""
+        info = self.client.info
+        if info is None:
+            return False
+        answer = QMessageBox.question(
+            self, "Reset learned tables",
+            f"Forget everything the tri-gram tables learned for {info['model']} (and models "
+            "sharing its tokenizer)? Replies are drafted from scratch again and the speedup "
+            "starts low. Conversations are kept. This cannot be undone.",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        if answer != QMessageBox.Yes:
+            return False
+        if not self.client.reset_tables():
+            self.statusBar().showMessage("Busy: wait for the reply or the load to finish.", 4000)
+            return False
+        self.statusBar().showMessage("Resetting the learned tables…")
+        return True
+
+    def on_tables_reset(self, ok: bool, message: str) -> None:
+        if ok:
+            self.statusBar().showMessage("Learned tables reset: drafting starts from scratch.",
+                                         8000)
+        else:
+            self.statusBar().showMessage("The learned tables could not be reset: " + message,
+                                         15000)
 
     def on_load_failed(self, message: str) -> None:
         self.progress.hide()

@@ -51,6 +51,7 @@ class EngineWorker(QObject):
         failed(int, str, str): request id, kind ("overflow" | "error"), message.
         contextUsage(int, int): prompt tokens of a conversation, context size.
         status(str): a one-line message for the status bar.
+        tablesReset(bool, str): the learned tables were deleted (True), or why not (False).
     """
 
     loadProgress = Signal(float)
@@ -63,6 +64,7 @@ class EngineWorker(QObject):
     failed = Signal(int, str, str)
     contextUsage = Signal(int, int)
     status = Signal(str)
+    tablesReset = Signal(bool, str)
 
     def __init__(self, stop_event: threading.Event):
         super().__init__()
@@ -155,6 +157,19 @@ class EngineWorker(QObject):
                 self.status.emit(f"Could not update the learned table: {exc}")
 
     @Slot()
+    def reset_tables(self) -> None:
+        """Forget everything the model's tri-gram tables learned (their files are deleted)."""
+        if self.session is None:
+            self.tablesReset.emit(False, "No model is loaded.")
+            return
+        try:
+            self.session.reset_tables()
+        except Exception as exc:
+            self.tablesReset.emit(False, f"{type(exc).__name__}: {exc}")
+            return
+        self.tablesReset.emit(True, "")
+
+    @Slot()
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
@@ -162,7 +177,7 @@ class EngineWorker(QObject):
 
 
 WORKER_SIGNALS = ("loadProgress", "loaded", "loadFailed", "fitted", "token", "step", "finished",
-                  "failed", "contextUsage", "status")
+                  "failed", "contextUsage", "status", "tablesReset")
 
 
 class EngineClient(QObject):
@@ -176,6 +191,7 @@ class EngineClient(QObject):
     _generate = Signal(object)
     _measure = Signal(list)
     _forget = Signal(list)
+    _reset_tables = Signal()
     _close = Signal()
 
     def __init__(self, parent: QObject | None = None):
@@ -189,6 +205,7 @@ class EngineClient(QObject):
         self._generate.connect(self.worker.generate)
         self._measure.connect(self.worker.measure)
         self._forget.connect(self.worker.forget)
+        self._reset_tables.connect(self.worker.reset_tables)
         self._close.connect(self.worker.close)
         self.worker.finished.connect(self._on_done)
         self.worker.failed.connect(self._on_done)
@@ -245,6 +262,14 @@ class EngineClient(QObject):
     def forget(self, texts: list[str]) -> None:
         if self.info is not None:
             self._forget.emit(list(texts))
+
+    def reset_tables(self) -> bool:
+        """Delete the loaded model's learned tables; refused (False) while a reply or a load
+        runs or when no model is loaded. The answer is the worker's ``tablesReset``."""
+        if self.busy or self.loading or self.info is None:
+            return False
+        self._reset_tables.emit()
+        return True
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Stop any reply, free the model in its thread, end the thread."""

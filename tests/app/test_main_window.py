@@ -4,7 +4,7 @@ SQLite file: send, stream, stop, regenerate, edit, delete, errors, reopen."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from aded_engine.paths import tables_dir
@@ -203,10 +203,13 @@ def test_closing_during_a_reply_saves_it_and_ends_the_thread(qtbot, tmp_path, de
     window = MainWindow(store, settings_for(max_tokens=2000))  # owns its engine thread
     qtbot.addWidget(window)
     assert window.pages.currentWidget() is window.welcome  # no model yet
+    assert not window.reset_tables_action.isEnabled()
+    assert not window.reset_tables()  # nothing to reset, nothing asked
     assert not window.send_message("hello?")  # refused, nothing stored
     assert store.list_conversations() == []
     assert window.load_model(str(demo_model))
     qtbot.waitUntil(lambda: window.client.info is not None, timeout=60_000)
+    qtbot.waitUntil(window.reset_tables_action.isEnabled, timeout=5_000)
     assert window.send_message("Tell me a long story about a lighthouse.")
     qtbot.waitUntil(lambda: len(window.reply.text) > 20, timeout=REPLY_TIMEOUT_MS)
     thread = window.client.thread
@@ -248,3 +251,49 @@ def test_help_menu_shows_the_data_locations(qtbot, make_window, tmp_path):
     assert dialog.paths["Conversations database"].text() == str(tmp_path / "conversations.db")
     assert dialog.paths["Learned tables"].text() == str(tables_dir())
 
+
+def run_in_engine_thread(qtbot, client, work):
+    """Call ``work(session)`` in the engine thread (where every engine call runs)."""
+    done = []
+    QTimer.singleShot(0, client.worker, lambda: done.append(work(client.worker.session)))
+    qtbot.waitUntil(lambda: bool(done), timeout=30_000)
+
+
+def learned_table_files(client):
+    return sorted(tables_dir().glob(f"{client.worker.session.fingerprint}.*.adedtable"))
+
+
+def test_reset_learned_tables_deletes_the_table_files(qtbot, make_window, monkeypatch):
+    window = make_window()
+    assert window.reset_tables_action.isEnabled()  # a model is loaded
+    run_in_engine_thread(qtbot, window.client, lambda s: s.learn_exchange(
+        ["What is the capital of France?", "The capital of France is Paris."]))
+    assert learned_table_files(window.client)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.Yes)
+    with qtbot.waitSignal(window.client.worker.tablesReset, timeout=30_000) as signal:
+        assert window.reset_tables()
+    assert signal.args == [True, ""]
+    assert len(asked) == 1 and window.client.info["model"] in asked[0]
+    assert learned_table_files(window.client) == []
+    qtbot.waitUntil(lambda: "Learned tables reset" in window.statusBar().currentMessage(),
+                    timeout=5_000)
+    send_and_wait(qtbot, window, "Hello again")  # decoding still works on empty tables
+    assert db_messages(window)[1].status == COMPLETE
+
+
+def test_reset_learned_tables_needs_confirmation(qtbot, make_window, monkeypatch):
+    window = make_window()
+    run_in_engine_thread(qtbot, window.client, lambda s: s.learn_exchange(
+        ["Name three rivers.", "The Nile, the Amazon and the Danube."]))
+    before = learned_table_files(window.client)
+    assert before
+    sizes = [p.stat().st_size for p in before]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.No)
+    assert not window.reset_tables()
+    qtbot.wait(300)  # nothing was queued to the engine thread
+    assert learned_table_files(window.client) == before
+    assert [p.stat().st_size for p in before] == sizes
+    assert not any(word in window.statusBar().currentMessage()
+                   for word in ("Resetting", "Learned tables reset"))
