@@ -167,6 +167,32 @@ class Bench:
         return report, records
 
 
+def measure_table_load(n_tokens: int, n_vocab: int = 49_152, seed: int = 0) -> dict:
+    """Build a history table from ``n_tokens`` Zipf-distributed token ids (text-like
+    sparsity), save it, and time loading it back (best of 3)."""
+    import numpy as np
+
+    from .table_store import read_table, save_table
+    from .trigram import FrozenLayer, TableSettings, learn_tokens
+
+    rng = np.random.default_rng(seed)
+    tokens = (rng.zipf(1.2, n_tokens) % n_vocab).astype(np.int64)
+    t0 = time.perf_counter()
+    layer = learn_tokens(FrozenLayer(), [tokens], TableSettings())
+    build_s = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.adedtable"
+        save_table(path, layer, "bench", n_vocab)
+        loads = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            read_table(path, "bench", n_vocab)
+            loads.append(time.perf_counter() - t0)
+        size = path.stat().st_size
+    return {"history_tokens": n_tokens, "entries": len(layer), "file_mb": round(size / 2**20, 1),
+            "build_s": round(build_s, 2), "load_s": round(min(loads), 3)}
+
+
 def markdown_table(result: dict) -> str:
     meta, methods = result["meta"], result["methods"]
     lines = [f"Benchmark {meta['date']} on {meta['machine']}, model `{meta['model']}`, "
@@ -208,7 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path)
     p.add_argument("--markdown", type=Path)
     p.add_argument("--data-dir", type=Path, help="tables and caches (default: a fresh temporary folder)")
+    p.add_argument("--table-load", type=int, metavar="TOKENS",
+                   help="only time loading a history table learned from this many tokens")
     args = p.parse_args(argv)
+    if args.table_load:
+        print(json.dumps(measure_table_load(args.table_load)))
+        return 0
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = set(methods) - set(ALL_METHODS)

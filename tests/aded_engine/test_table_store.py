@@ -87,3 +87,10 @@ def test_corrupt_table_on_disk_does_not_stop_the_session(demo_model_path):
     assert again.table_problems and "set aside" in again.table_problems[0]
     assert len(again.learned.history) == 0
     again.close()
+
+
+def test_table_load_measurement_reports_a_real_table():
+    from aded_engine.bench import measure_table_load
+    r = measure_table_load(20_000)
+    assert r["history_tokens"] == 20_000 and r["entries"] > 1_000
+    assert r["file_mb"] > 0 and r["load_s"] > 0
