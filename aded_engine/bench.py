@@ -36,7 +36,8 @@ from .decode import AdedSettings, TreeProposer
 from .models import fetch_demo_model
 from .paths import set_data_dir
 from .sampling import SamplingSettings
-from .session import ChatSession, SessionSettings, common_prefix
+from .session import ChatSession, SessionSettings
+from .trigram import common_prefix
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent / "data" / "mt_bench_question.jsonl"  # see NOTICE.md
 ADED_VARIANTS = {

@@ -21,7 +21,8 @@ from .decode import AdedSettings, ReplyStats, StepEvent, TreeProposer, decode_re
 from .paths import cache_dir, tables_dir
 from .sampling import Sampler, SamplingSettings
 from .table_store import load_table, save_table, table_path
-from .trigram import FrozenLayer, LearnedLayers, TableSettings, TrigramDrafter, learn_tokens
+from .trigram import (FrozenLayer, LearnedLayers, TableSettings, TrigramDrafter, common_prefix,
+                      learn_tokens)
 
 
 class ContextOverflowError(ValueError):
@@ -71,15 +72,6 @@ class TextStream:
 
     def flush(self) -> str:
         return self._utf8.decode(b"", final=True)
-
-
-def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 class ChatSession:

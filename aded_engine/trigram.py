@@ -42,6 +42,16 @@ def ngram_triples(tokens: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.nd
     return keys, succ
 
 
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the longest common prefix of two token runs."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 class CountLayer:
     """A small mutable table: key -> {successor: weight}. Used for the live conversation.
 
@@ -228,11 +238,7 @@ class TrigramDrafter:
     def start(self, context_tokens: Sequence[int]) -> None:
         """A new reply: learn the whole context that is not learned yet (prompt + history of
         this conversation; the KV-reused prefix was learned before)."""
-        common = 0
-        for x, y in zip(self.tokens, context_tokens):
-            if x != y:
-                break
-            common += 1
+        common = common_prefix(self.tokens, context_tokens)
         if common < len(self.tokens):  # the conversation was edited: start the layer afresh
             self.conversation = CountLayer(self.conversation.decay)
             self.boosts.clear()

@@ -67,7 +67,7 @@ def _first_branch_rank(tree: DraftTree, node: int) -> list[int]:
     return path[::-1]
 
 
-def walk(tree: DraftTree, root_token: int, pick_at_row: Callable[[int], int]) -> tuple[list[int], list[int], list[int]]:
+def walk(tree: DraftTree, pick_at_row: Callable[[int], int]) -> tuple[list[int], list[int], list[int]]:
     """Follow the tree while the verifier's choice is a drafted child.
 
     Returns (tokens, accepted node indices, rows used). Pure: ``pick_at_row(row)`` gives the
@@ -112,9 +112,9 @@ def verify_tree(backend, position: int, root_token: int, tree: DraftTree,
                             [list(range(len(leaves)))] + ids)
     if pick is None:
         argmax = logits.argmax(axis=1)  # one pass over all rows
-        tokens, accepted, rows = walk(tree, root_token, lambda r: int(argmax[r]))
+        tokens, accepted, rows = walk(tree, lambda r: int(argmax[r]))
     else:
-        tokens, accepted, rows = walk(tree, root_token, lambda r: pick(logits[r]))
+        tokens, accepted, rows = walk(tree, lambda r: pick(logits[r]))
 
     # Fold the winning branch into sequence 0: keep one leaf id below the last accepted node
     # (that id tags the whole committed prefix too), drop its deeper rejected nodes, rename.

@@ -17,10 +17,10 @@ def test_leaf_sequences_give_every_node_its_leaves():
 
 def test_walk_accepts_longest_matching_path_plus_bonus():
     choices = {0: 10, 1: 13, 4: 99}  # row = node index + 1
-    tokens, accepted, rows = walk(TREE, 5, lambda r: choices[r])
+    tokens, accepted, rows = walk(TREE, lambda r: choices[r])
     assert tokens == [10, 13, 99] and accepted == [0, 3] and rows == [0, 1, 4]
 
 
 def test_walk_rejects_at_root():
-    tokens, accepted, rows = walk(TREE, 5, lambda r: 42)
+    tokens, accepted, rows = walk(TREE, lambda r: 42)
     assert tokens == [42] and accepted == [] and rows == [0]
