@@ -141,7 +141,7 @@ class StepEvent:
     reply: ReplyStats
 
 
-def decode_reply(backend, text: list[int], proposer: TreeProposer | None, sampler: Sampler,
+def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Sampler,
                  max_tokens: int, on_step: Callable[[StepEvent], None] | None = None,
                  should_stop: Callable[[], bool] = lambda: False,
                  keep_logits: list | None = None) -> ReplyStats:
@@ -150,8 +150,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer | None, sample
     ``keep_logits``: if a list is given, the logits row that chose each emitted token is
     appended to it (for tests that check every token against the verifier).
     """
-    stats = ReplyStats()
-    stats.baseline_ms_per_token = proposer.curve.single_token_ms if proposer else 0.0
+    stats = ReplyStats(baseline_ms_per_token=proposer.curve.single_token_ms)
     pick = None if sampler.settings.greedy else sampler.pick
     start = time.perf_counter()
     while stats.tokens < max_tokens:
@@ -162,7 +161,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer | None, sample
             stats.finish_reason = "context"
             break
         t0 = time.perf_counter()
-        tree = proposer.propose(text) if proposer else DraftTree()
+        tree = proposer.propose(text)
         room = backend.n_ctx - len(text) - 1
         if len(tree) > room:
             tree = tree.subset([i for i, d in enumerate(tree.depths()) if d <= room][:room])
@@ -170,8 +169,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer | None, sample
         result = verify_tree(backend, len(text) - 1, text[-1], tree, pick)
         t2 = time.perf_counter()
         verify_ms = (t2 - t1) * 1000
-        if proposer:
-            proposer.learn(tree, result, verify_ms)
+        proposer.learn(tree, result, verify_ms)
 
         new = result.tokens[:max_tokens - stats.tokens]
         for i, tok in enumerate(new):
@@ -185,8 +183,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer | None, sample
         text.extend(new)
         if len(new) < len(result.tokens):  # cut short: the cache must not run ahead of text
             backend.seq_rm(0, len(text) - 1, -1)
-        if proposer:
-            proposer.drafter.observe(new)
+        proposer.drafter.observe(new)
 
         step = StepStats(len(tree), len(result.accepted_nodes), len(new), (t1 - t0) * 1000,
                          verify_ms, (time.perf_counter() - t0) * 1000)
@@ -198,8 +195,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer | None, sample
         stats.verify_ms += step.verify_ms
         stats.steps.append(step)
         stats.seconds = time.perf_counter() - start
-        if proposer:
-            stats.baseline_ms_per_token = proposer.curve.single_token_ms
+        stats.baseline_ms_per_token = proposer.curve.single_token_ms
         if on_step:
             on_step(StepEvent(new, [True] * n_drafted + [False] * (len(new) - n_drafted), step, stats))
         if stats.finish_reason:
