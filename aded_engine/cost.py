@@ -115,8 +115,12 @@ class AcceptanceCalibration:
     # Optimism for little-tried bins: a bin that is never drafted never learns, so an
     # estimate with few trials is raised by about one standard error (as in UCB bandits).
     optimism: float = 0.3
-    accepted: np.ndarray = field(default_factory=lambda: np.zeros(10))
-    tried: np.ndarray = field(default_factory=lambda: np.zeros(10))
+    accepted: np.ndarray = field(init=False)
+    tried: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.accepted = np.zeros(self.bins)
+        self.tried = np.zeros(self.bins)
 
     def _bin(self, q: float) -> int:
         return min(self.bins - 1, int(q * self.bins))
