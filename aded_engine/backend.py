@@ -120,6 +120,10 @@ class LlamaBackend:
                  progress: Callable[[float], None] | None = None):
         _init_llama()
         self.path = Path(path).expanduser().resolve()
+        if settings.n_batch < settings.n_seq_max:
+            # llama.cpp aborts the whole process on this (n_outputs_max assertion)
+            raise ValueError(f"n_batch ({settings.n_batch}) must be at least n_seq_max "
+                             f"({settings.n_seq_max})")
         self.settings = settings
         check_gguf_file(self.path)
         self.n_threads = settings.n_threads or default_threads()
