@@ -14,7 +14,7 @@ from typing import Callable
 from .cost import (AcceptanceCalibration, CostCurve, choose_nodes, drafting_can_pay)
 from .sampling import Sampler
 from .search import DraftTree, SearchSettings, greedy_chain, mcts_tree
-from .trigram import TrigramDrafter
+from .trigram import NgramIndex, TrigramDrafter
 from .verify import Verification, verify_tree
 
 
@@ -48,21 +48,42 @@ class TreeProposer:
         if not first:
             return DraftTree()
         depth = s.search_settings.max_depth
-        if s.cost_aware and not drafting_can_pay(first[0][1], self.curve, self.calibration, depth):
+        evidence = self.drafter.evidence(text[-NgramIndex.SIZES[-1]:] + [first[0][0]])
+        if s.cost_aware and not drafting_can_pay(first[0][1], evidence, self.curve,
+                                                 self.calibration, depth):
             return DraftTree()
         search = mcts_tree if s.search == "mcts" else greedy_chain
         tree = search(self.drafter.distribution, a, b, s.search_settings)
+        tree.evidence = self.node_evidence(tree, text)
         if s.cost_aware:
             tree, _ = choose_nodes(tree, self.curve, self.calibration)
         else:
             tree, _ = choose_nodes(tree, _FREE, self.calibration, max_nodes=s.fixed_nodes)
         return tree
 
+    def node_evidence(self, tree: DraftTree, text: list[int]) -> list[int]:
+        """The drafter's evidence for every node: its path appended to the text."""
+        tail = text[-NgramIndex.SIZES[-1]:]
+        paths: list[list[int]] = []
+        for token, parent in zip(tree.tokens, tree.parents):
+            paths.append((paths[parent] if parent >= 0 else tail) + [token])
+        return [self.drafter.evidence(p) for p in paths]
+
+    def start(self, text: list[int]) -> None:
+        """A new reply after ``text`` (plain decoding keeps no table)."""
+        if self.settings.enabled:
+            self.drafter.start(text)
+
+    def observe(self, tokens: list[int]) -> None:
+        """Verified tokens were appended to the text."""
+        if self.settings.enabled:
+            self.drafter.observe(tokens)
+
     def learn(self, tree: DraftTree, result: Verification, verify_ms: float) -> None:
         accepted = set(result.accepted_nodes)
-        for i, (q, parent) in enumerate(zip(tree.probs, tree.parents)):
+        for i, (q, e, parent) in enumerate(zip(tree.probs, tree.evidence, tree.parents)):
             if parent < 0 or parent in accepted:
-                self.calibration.observe(q, i in accepted)
+                self.calibration.observe(q, e, i in accepted)
         self.curve.observe(1 + len(tree), verify_ms)
 
 
@@ -183,7 +204,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
         text.extend(new)
         if len(new) < len(result.tokens):  # cut short: the cache must not run ahead of text
             backend.seq_rm(0, len(text) - 1, -1)
-        proposer.drafter.observe(new)
+        proposer.observe(new)
 
         step = StepStats(len(tree), len(result.accepted_nodes), len(new), (t1 - t0) * 1000,
                          verify_ms, (time.perf_counter() - t0) * 1000)

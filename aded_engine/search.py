@@ -5,6 +5,7 @@ A tree is stored flat, parents before children (the order it is laid into a batc
     tokens     [ 42,  7, 13, 99]      draft token of each node
     parents    [ -1, -1,  0,  2]      index of the parent node; -1 = child of the root
     probs      [.9,  .1, .8, .7]      table estimate of P(node accepted | parent accepted)
+    evidence   [ 6,   0,  3,  0]      longest earlier run of the conversation ending at the node
 
 The root itself is the last committed token (not part of the tree).
 """
@@ -23,9 +24,23 @@ class DraftTree:
     tokens: list[int] = field(default_factory=list)
     parents: list[int] = field(default_factory=list)
     probs: list[float] = field(default_factory=list)
+    # filled in by the proposer after the search (see TrigramDrafter.evidence); zeros if unknown
+    evidence: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.evidence:
+            self.evidence = [0] * len(self.tokens)
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+    def add(self, token: int, parent: int, prob: float) -> int:
+        """Append a node (its parent must already be in the tree); returns its index."""
+        self.tokens.append(token)
+        self.parents.append(parent)
+        self.probs.append(prob)
+        self.evidence.append(0)
+        return len(self.tokens) - 1
 
     def depths(self) -> list[int]:
         d: list[int] = []
@@ -39,7 +54,7 @@ class DraftTree:
         index = {old: new for new, old in enumerate(keep)}
         return DraftTree([self.tokens[i] for i in keep],
                          [index[self.parents[i]] if self.parents[i] >= 0 else -1 for i in keep],
-                         [self.probs[i] for i in keep])
+                         [self.probs[i] for i in keep], [self.evidence[i] for i in keep])
 
 
 @dataclass(frozen=True)
@@ -117,9 +132,7 @@ def greedy_chain(distribution: Distribution, a: int, b: int,
         if not dist:
             break
         token, p = dist[0]
-        tree.tokens.append(token)
-        tree.parents.append(depth - 1)
-        tree.probs.append(p)
+        tree.add(token, depth - 1, p)
         a, b = b, token
     return tree
 
@@ -133,8 +146,5 @@ def _flatten(root: _Node, max_nodes: int) -> DraftTree:
         for child in sorted(node.children or [], key=lambda c: -c.path_prob):
             if child.visits == 0 or len(tree) >= max_nodes:
                 continue
-            tree.tokens.append(child.token)
-            tree.parents.append(index)
-            tree.probs.append(child.prior)
-            frontier.append((child, len(tree) - 1))
+            frontier.append((child, tree.add(child.token, index, child.prior)))
     return tree

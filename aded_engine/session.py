@@ -209,7 +209,7 @@ class ChatSession:
         proposer = proposer or self.proposer
         self._prefill(prompt)
         text = list(prompt)
-        proposer.drafter.start(text)
+        proposer.start(text)
         stream = TextStream(self.backend.piece)
         parts: list[str] = []
 

@@ -98,6 +98,34 @@ class CountLayer:
         return len(self.table)
 
 
+class NgramIndex:
+    """Which n-grams of a few lengths occur in a token run (the conversation), so that the
+    longest earlier match ending at a draft token is found with a handful of set lookups."""
+
+    SIZES = (3, 4, 6, 8, 12)
+
+    def __init__(self) -> None:
+        self.seen: dict[int, set[tuple[int, ...]]] = {n: set() for n in self.SIZES}
+
+    def add(self, tokens: Sequence[int], start: int = 0) -> None:
+        """Index the n-grams ending at tokens[i] for i >= start."""
+        for i in range(start, len(tokens)):
+            for n in self.SIZES:
+                if i + 1 < n:
+                    break
+                self.seen[n].add(tuple(tokens[i + 1 - n:i + 1]))
+
+    def match_length(self, tokens: Sequence[int]) -> int:
+        """The largest size n such that the last n tokens occurred as a run before (0 if
+        not even the last three did). Seen n-grams nest, so the search stops at a miss."""
+        best = 0
+        for n in self.SIZES:
+            if len(tokens) < n or tuple(tokens[-n:]) not in self.seen[n]:
+                break
+            best = n
+        return best
+
+
 @dataclass
 class FrozenLayer:
     """A compact table in sorted arrays (CSR): loads in milliseconds, lookups by bisection.
@@ -231,6 +259,7 @@ class TrigramDrafter:
         self.adapt = adapt
         decay = 0.5 ** (1.0 / settings.decay_half_life) if settings.adaptation == "decay" else 1.0
         self.conversation = CountLayer(decay)
+        self.ngrams = NgramIndex()
         self.boosts: dict[int, dict[int, float]] = {}
         self.tokens: list[int] = []
         self._cache: dict[int, list[tuple[int, float]]] = {}
@@ -241,16 +270,19 @@ class TrigramDrafter:
         common = common_prefix(self.tokens, context_tokens)
         if common < len(self.tokens):  # the conversation was edited: start the layer afresh
             self.conversation = CountLayer(self.conversation.decay)
+            self.ngrams = NgramIndex()
             self.boosts.clear()
             common = 0
         self.tokens = list(context_tokens)
         self.conversation.add(self.tokens, common)
+        self.ngrams.add(self.tokens, common)
         self._cache.clear()
 
     def observe(self, tokens: Sequence[int]) -> None:
         """Verified tokens were appended to the text."""
         start = len(self.tokens)
         self.tokens.extend(tokens)
+        self.ngrams.add(self.tokens, start)
         if self.adapt:
             self.conversation.add(self.tokens, start)
             if self.settings.adaptation == "paper":
@@ -264,6 +296,13 @@ class TrigramDrafter:
         for i in range(2, len(recent)):
             succ = self.boosts.setdefault(ctx_key(recent[i - 2], recent[i - 1]), {})
             succ[recent[i]] = min(s.boost_cap, succ.get(recent[i], 0.0) + s.boost)
+
+    def evidence(self, tokens: Sequence[int]) -> int:
+        """How long a context the conversation has already seen the last token of ``tokens``
+        (the text plus a draft path) follow: the length of the longest n-gram ending there
+        that occurred before. The table's probability cannot tell a successor seen once from
+        one the text is copying; the acceptance calibration uses this to tell them apart."""
+        return self.ngrams.match_length(tokens)
 
     def distribution(self, a: int, b: int) -> list[tuple[int, float]]:
         """Top-k [(token, probability)] after context (a, b); [] when nothing is known."""

@@ -1,4 +1,5 @@
-from aded_engine.cost import AcceptanceCalibration, CostCurve, choose_nodes, drafting_can_pay
+from aded_engine.cost import (AcceptanceCalibration, CostCurve, choose_nodes, drafting_can_pay,
+                              evidence_level)
 from aded_engine.search import DraftTree
 
 CPU = CostCurve([1, 2, 4, 8, 16], [13.5, 25.7, 38.0, 62.9, 113.7])  # brief section 3
@@ -19,7 +20,7 @@ def test_cpu_curve_takes_a_near_certain_copy():
     copy = DraftTree([1, 2, 3, 4, 5, 6], list(range(-1, 5)), [1.0] * 6)
     cal = AcceptanceCalibration()
     for _ in range(100):
-        cal.observe(0.99, True)
+        cal.observe(0.99, 0, True)
     tree, expected = choose_nodes(copy, CPU, cal)
     assert len(tree) >= 3 and expected > 3.5
 
@@ -35,10 +36,23 @@ def test_calibration_learns_from_outcomes():
     assert abs(cal.mean(0.95) - 0.95) < 1e-9
     assert cal.calibrated(0.5) == 0.8  # untried: optimistic, so it gets tried
     for _ in range(50):
-        cal.observe(0.95, False)
+        cal.observe(0.95, 0, False)
     assert cal.mean(0.95) < 0.1 and cal.calibrated(0.95) < 0.15
-    assert not drafting_can_pay(0.95, CPU, cal, 8)
-    assert drafting_can_pay(0.95, GPU, AcceptanceCalibration(), 8)
+    assert not drafting_can_pay(0.95, 0, CPU, cal, 8)
+    assert drafting_can_pay(0.95, 0, GPU, AcceptanceCalibration(), 8)
+
+
+def test_calibration_keeps_evidence_levels_apart():
+    """Drafts with the same table estimate but different evidence learn separately: a
+    successor the conversation is copying can be trusted while a guess is not."""
+    cal = AcceptanceCalibration(optimism=0.0)
+    for _ in range(40):
+        cal.observe(0.5, 12, True)  # 12 tokens of earlier text end here: accepted
+        cal.observe(0.5, 0, False)  # never seen after this context: rejected
+    assert cal.mean(0.5, 12) > 0.9 and cal.mean(0.5, 0) < 0.1
+    assert cal.mean(0.5, 3) == 0.5  # another level: still its prior
+    assert [evidence_level(n) for n in (0, 2, 3, 4, 5, 6, 7, 8, 11, 12, 40)] == \
+        [0, 0, 1, 2, 2, 3, 3, 4, 4, 5, 5]
 
 
 def test_cost_curve_follows_observations():

@@ -114,3 +114,32 @@ def test_more_evidence_gives_more_confidence():
     assert d.distribution(1, 2)[0] == (3, pytest.approx(4 / 5))
     assert once == pytest.approx(1 / 2)
     assert d.distribution(2, 3)[0] == (9, pytest.approx(3 / 4))
+
+
+def test_evidence_is_the_longest_earlier_run_ending_at_the_token():
+    d = TrigramDrafter(TableSettings())
+    d.start([5, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    assert d.evidence([7, 8, 9]) == 3  # 7 8 9 occurred
+    assert d.evidence([4, 5, 6, 7, 8, 9]) == 6
+    assert d.evidence([0, 4, 5, 6, 7, 8, 9]) == 6  # 0 4 ... never occurred: sizes 3, 4, 6 did
+    assert d.evidence([1, 2, 4]) == 0  # a guess the text never made
+    d.observe([1, 2, 4])
+    assert d.evidence([1, 2, 4]) == 3  # verified tokens count from the next step on
+    d.start([1, 2])  # an edited conversation starts its index afresh
+    assert d.evidence([5, 1, 2]) == 0
+
+
+def test_drafted_paths_get_their_evidence():
+    """The proposer attaches to each node the run it continues (a path retracing earlier
+    text gains evidence with depth)."""
+    from aded_engine.cost import AcceptanceCalibration, CostCurve
+    from aded_engine.decode import AdedSettings, TreeProposer
+    from aded_engine.search import greedy_chain
+
+    d = TrigramDrafter(TableSettings())
+    text = [10, 11, 12, 13, 14, 15, 16, 17, 30, 10, 11]
+    d.start(text)
+    proposer = TreeProposer(d, AdedSettings(), CostCurve([1, 2], [1.0, 2.0]), AcceptanceCalibration())
+    chain = greedy_chain(d.distribution, text[-2], text[-1])
+    assert chain.tokens[:4] == [12, 13, 14, 15]
+    assert proposer.node_evidence(chain, text)[:4] == [3, 4, 4, 6]
