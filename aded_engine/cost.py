@@ -79,26 +79,43 @@ def measure_cost_curve(backend, sizes=CPU_SIZES, repeats: int = 3, base_pos: int
     return CostCurve(list(sizes), best)
 
 
+def read_json_entry(path: Path, key: str):
+    """One entry of a small JSON file that maps keys to records; None if absent or damaged."""
+    try:
+        data = json.loads(path.read_text())
+        return data.get(key) if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def write_json_entry(path: Path, key: str, value) -> None:
+    """Set one entry of such a file, atomically (a damaged file is started afresh)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    data[key] = value
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+
+
 def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES) -> CostCurve:
     """The cached curve for this model/threads/device, if a quick spot check of a one-row
     decode still agrees with it (within 2x); otherwise measured again and cached. A curve
     measured while the machine was busy must not be trusted for ever."""
+    entry = read_json_entry(cache_file, key)
     try:
-        data = json.loads(cache_file.read_text())
-        entry = data[key]
         curve = CostCurve(list(entry["sizes"]), [float(x) for x in entry["ms"]])
         now = measure_cost_curve(backend, (1,), repeats=3).ms[0]
         if 0.5 < now / curve.ms[0] < 2.0:
             return curve
-    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError):
-        data = {}
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        pass
     curve = measure_cost_curve(backend, sizes)
-    if not isinstance(data, dict):
-        data = {}
-    data[key] = curve.to_json()
-    tmp = cache_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(cache_file)
+    write_json_entry(cache_file, key, curve.to_json())
     return curve
 
 
@@ -127,6 +144,7 @@ class AcceptanceCalibration:
     # Optimism for little-tried cells: a cell that is never drafted never learns, so an
     # estimate with few trials is raised by about one standard error (as in UCB bandits).
     optimism: float = 0.3
+    memory: float = 2000.0  # trials per cell after which old outcomes count half
     accepted: np.ndarray = field(init=False)
     tried: np.ndarray = field(init=False)
 
@@ -152,6 +170,26 @@ class AcceptanceCalibration:
         i = self._cell(q, evidence)
         self.tried[i] += 1
         self.accepted[i] += accepted
+        if self.tried[i] > self.memory:  # forget slowly, so the cell follows a changing table
+            self.tried[i] /= 2
+            self.accepted[i] /= 2
+
+    def to_json(self) -> dict:
+        return {"tried": self.tried.tolist(), "accepted": self.accepted.tolist()}
+
+    def load_json(self, data) -> bool:
+        """Take over counts saved by ``to_json``; False (and nothing changed) if they do not
+        fit this calibration's cells or make no sense."""
+        try:
+            tried = np.asarray(data["tried"], dtype=float)
+            accepted = np.asarray(data["accepted"], dtype=float)
+        except (KeyError, TypeError, ValueError):
+            return False
+        if (tried.shape != self.tried.shape or accepted.shape != tried.shape
+                or not np.all(np.isfinite(tried)) or np.any(accepted < 0) or np.any(accepted > tried)):
+            return False
+        self.tried, self.accepted = tried, accepted
+        return True
 
 
 def path_probabilities(tree: DraftTree, calibration: AcceptanceCalibration) -> list[float]:

@@ -16,7 +16,8 @@ from typing import Callable, Sequence
 
 from .backend import BackendSettings, LlamaBackend
 from .chat_template import ChatFormatter
-from .cost import GPU_SIZES, CPU_SIZES, AcceptanceCalibration, cached_cost_curve
+from .cost import (GPU_SIZES, CPU_SIZES, AcceptanceCalibration, cached_cost_curve,
+                   read_json_entry, write_json_entry)
 from .decode import AdedSettings, ReplyStats, StepEvent, TreeProposer, decode_reply
 from .paths import cache_dir, tables_dir
 from .sampling import Sampler, SamplingSettings
@@ -89,6 +90,8 @@ class ChatSession:
         key = (f"{b.path.name}:{b.path.stat().st_size}:{b.device_name}:{b.n_threads}:"
                f"{settings.backend.n_gpu_layers}:{settings.backend.flash_attn}")
         self.curve = cached_cost_curve(b, cache_dir() / "batch-cost.json", key, sizes)
+        # how often this model accepts drafts: learned with use, like the tables
+        self._calibration_key = f"{b.path.name}:{b.path.stat().st_size}"
         self.proposer = self.new_proposer(settings.aded)
         self.kv_tokens: list[int] = []  # exactly what the KV cache's sequence 0 holds
         self.last_prefill = 0  # tokens evaluated to prepare the last reply's prompt
@@ -121,7 +124,19 @@ class ChatSession:
         """A drafter with its own live table and calibration over this model's tables
         (the benchmark runs several side by side)."""
         drafter = TrigramDrafter(self.settings.table, self.learned, adapt=aded.adapt)
-        return TreeProposer(drafter, aded, self.curve, AcceptanceCalibration())
+        calibration = AcceptanceCalibration()
+        saved = read_json_entry(self._calibration_file, self._calibration_key)
+        if saved is not None:
+            calibration.load_json(saved)
+        return TreeProposer(drafter, aded, self.curve, calibration)
+
+    @property
+    def _calibration_file(self) -> Path:
+        return tables_dir() / "acceptance.json"
+
+    def _save_calibration(self) -> None:
+        write_json_entry(self._calibration_file, self._calibration_key,
+                         self.proposer.calibration.to_json())
 
     @property
     def drafter(self) -> TrigramDrafter:
@@ -160,7 +175,9 @@ class ChatSession:
         self.learned.history, self.learned.corpus = FrozenLayer(), FrozenLayer()
         for name in ("history", "corpus"):
             table_path(tables_dir(), self.fingerprint, name).unlink(missing_ok=True)
+        write_json_entry(self._calibration_file, self._calibration_key, None)
         self.proposer = self.new_proposer(self.settings.aded)
+        self._plain = None
 
     # --- prompts -----------------------------------------------------------------------
     def prompt_tokens(self, messages: list[dict]) -> list[int]:
@@ -224,6 +241,8 @@ class ChatSession:
         stats = decode_reply(self.backend, text, proposer, Sampler(sampling), sampling.max_tokens,
                              on_step, should_stop, logits)
         self.kv_tokens = text[:-1]
+        if proposer is self.proposer and proposer.settings.enabled:
+            self._save_calibration()
         parts.append(stream.flush())
         return Reply("".join(parts), text[len(prompt):], stats, FitResult([], 0, prompt), logits or [])
 

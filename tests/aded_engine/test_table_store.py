@@ -5,6 +5,7 @@ import pytest
 
 from aded_engine.backend import BackendSettings
 from aded_engine.paths import tables_dir
+from aded_engine.sampling import SamplingSettings
 from aded_engine.session import ChatSession, SessionSettings
 from aded_engine.table_store import TableFileError, load_table, read_table, save_table
 from aded_engine.trigram import FrozenLayer, TableSettings, ctx_key, learn_tokens
@@ -94,3 +95,32 @@ def test_table_load_measurement_reports_a_real_table():
     r = measure_table_load(20_000)
     assert r["history_tokens"] == 20_000 and r["entries"] > 1_000
     assert r["file_mb"] > 0 and r["load_s"] > 0
+
+
+def test_acceptance_calibration_is_kept_per_model(demo_model_path):
+    """What the verifier accepted is learned across sessions (the app gets faster with
+    use); a damaged record starts afresh, and resetting the tables forgets it too."""
+    settings = SessionSettings(backend=BackendSettings(n_ctx=512, n_threads=2))
+    s = ChatSession(demo_model_path, settings)
+    s.generate([{"role": "user", "content": "Count from 1 to 20: 1, 2, 3"}],
+               SamplingSettings(max_tokens=48))
+    learned = s.proposer.calibration.tried.copy()
+    assert learned.sum() > 0  # the reply drafted something
+    s.close()
+
+    again = ChatSession(demo_model_path, settings)
+    assert np.array_equal(again.proposer.calibration.tried, learned)
+    assert again.plain.calibration is not again.proposer.calibration
+    again.reset_tables()
+    assert again.proposer.calibration.tried.sum() == 0
+    again.close()
+
+    path = tables_dir() / "acceptance.json"
+    path.write_text('{"' + again._calibration_key + '": {"tried": [[1]], "accepted": [[2]]}}')
+    damaged = ChatSession(demo_model_path, settings)
+    assert damaged.proposer.calibration.tried.sum() == 0
+    damaged.close()
+    path.write_text("not json")
+    last = ChatSession(demo_model_path, settings)
+    assert last.proposer.calibration.tried.sum() == 0
+    last.close()
