@@ -1,26 +1,31 @@
-"""A small Markdown → HTML converter for the transcript (pure functions, no Qt).
+"""Markdown → HTML for the transcript (pure functions, no Qt).
 
-Qt's rich text understands a subset of HTML 4; this emits only that subset. It covers what
-chat replies use: fenced code blocks (set apart, with a copy link), headings, bullet and
-numbered lists, block quotes, paragraphs, **bold**, *italic*, `inline code` and links.
-An unclosed fence (a reply still streaming) renders as a code block up to the end.
+Parsing is markdown-it-py's (CommonMark, plus GitHub's tables and strikethrough); raw HTML
+in a reply is shown as text, never interpreted. Code is coloured by Pygments with inline
+styles, because Qt's rich text knows no style sheets classes. What is rendered here is
+limited to the HTML 4 subset that Qt's rich text understands: code blocks become a boxed
+table with the language and a Copy link, headings a sized paragraph, tables get borders.
+A fence that is not closed yet (a reply still streaming) renders as code up to the end.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 
 CODE_BG = "#eceff3"
 CODE_BORDER = "#d0d4da"
 MONO = "'DejaVu Sans Mono','Menlo','Consolas',monospace"
+HEADING_SIZES = {1: "x-large", 2: "large"}
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*([\w+#.-]*)\s*$")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
-_NUMBERED = re.compile(r"^\s*(\d+)[.)]\s+(.*)$")
-_QUOTE = re.compile(r"^\s*>\s?(.*)$")
+_FORMATTER = HtmlFormatter(nowrap=True, noclasses=True, style="default")
 
 
 @dataclass
@@ -29,95 +34,29 @@ class CodeBlock:
     code: str
 
 
-def split_blocks(text: str) -> list[tuple[str, object]]:
-    """Cut Markdown into blocks: ("code", CodeBlock), ("heading", (level, text)),
-    ("ul"/"ol", [items]), ("quote", text), ("para", text)."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    blocks: list[tuple[str, object]] = []
-    para: list[str] = []
-
-    def flush() -> None:
-        if para:
-            blocks.append(("para", "\n".join(para)))
-            para.clear()
-
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        fence = _FENCE.match(line)
-        if fence:
-            flush()
-            mark, lang = fence.group(1), fence.group(2)
-            body = []
-            i += 1
-            while i < len(lines) and not lines[i].strip().startswith(mark[:3]):
-                body.append(lines[i])
-                i += 1
-            blocks.append(("code", CodeBlock(lang, "\n".join(body))))
-            i += 1
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            flush()
-            blocks.append(("heading", (len(heading.group(1)), heading.group(2))))
-        elif _BULLET.match(line) or _NUMBERED.match(line):
-            flush()
-            kind = "ul" if _BULLET.match(line) else "ol"
-            pattern = _BULLET if kind == "ul" else _NUMBERED
-            items = []
-            while i < len(lines) and pattern.match(lines[i]):
-                items.append(pattern.match(lines[i]).groups()[-1])
-                i += 1
-            blocks.append((kind, items))
-            continue
-        elif _QUOTE.match(line):
-            flush()
-            quoted = []
-            while i < len(lines) and _QUOTE.match(lines[i]):
-                quoted.append(_QUOTE.match(lines[i]).group(1))
-                i += 1
-            blocks.append(("quote", "\n".join(quoted)))
-            continue
-        elif not line.strip():
-            flush()
-        else:
-            para.append(line)
-        i += 1
-    flush()
-    return blocks
+def _block(token) -> CodeBlock:
+    language = token.info.split()[0] if token.info.strip() else ""
+    return CodeBlock(language, token.content.removesuffix("\n"))
 
 
-def code_blocks(text: str) -> list[CodeBlock]:
-    return [b for kind, b in split_blocks(text) if kind == "code"]
+@lru_cache(maxsize=64)
+def _lexer(language: str):
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
 
 
-_INLINE = re.compile(r"(`[^`\n]+`)|(\*\*[^*\n]+\*\*|__[^_\n]+__)|(\*[^*\s][^*\n]*\*)"
-                     r"|(\[[^\]\n]+\]\((?:https?|mailto):[^)\s]+\))")
-
-
-def inline(text: str) -> str:
-    """Escape text and apply inline Markdown (code spans first, so their insides stay raw)."""
-    out, pos = [], 0
-    for m in _INLINE.finditer(text):
-        out.append(html.escape(text[pos:m.start()]))
-        token = m.group(0)
-        if m.group(1):
-            out.append(f"<code style=\"font-family:{MONO}; background-color:{CODE_BG};\">"
-                       f"&nbsp;{html.escape(token[1:-1])}&nbsp;</code>")
-        elif m.group(2):
-            out.append(f"<b>{inline(token[2:-2])}</b>")
-        elif m.group(3):
-            out.append(f"<i>{inline(token[1:-1])}</i>")
-        else:
-            label, url = token[1:].split("](", 1)
-            out.append(f"<a href=\"{html.escape(url[:-1], quote=True)}\">{html.escape(label)}</a>")
-        pos = m.end()
-    out.append(html.escape(text[pos:]))
-    return "".join(out).replace("\n", "<br>")
+def highlighted(block: CodeBlock) -> str:
+    """The code as HTML, coloured when its language is known (escaped either way)."""
+    lexer = _lexer(block.language.lower()) if block.language else None
+    if lexer is None:
+        return html.escape(block.code)
+    return highlight(block.code, lexer, _FORMATTER).removesuffix("\n")
 
 
 def code_html(block: CodeBlock, copy_href: str | None) -> str:
-    code = html.escape(block.code) or "&nbsp;"
+    code = highlighted(block) or "&nbsp;"
     label = html.escape(block.language or "code")
     copy = (f"<a href=\"{copy_href}\" style=\"text-decoration:none;\">Copy</a>"
             if copy_href else "")
@@ -130,25 +69,42 @@ def code_html(block: CodeBlock, copy_href: str | None) -> str:
             f"<pre style=\"font-family:{MONO}; margin:0;\">{code}</pre></td></tr></table>")
 
 
+def _code_rule(tokens, idx, _options, env) -> str:
+    """Code blocks are numbered in document order; block n copies through f"{prefix}{n}"."""
+    n = env.setdefault("n_code", 0)
+    env["n_code"] = n + 1
+    prefix = env.get("copy_prefix")
+    return code_html(_block(tokens[idx]), None if prefix is None else f"{prefix}{n}")
+
+
+def _heading_open(tokens, idx, _options, _env) -> str:
+    size = HEADING_SIZES.get(int(tokens[idx].tag[1]), "medium")
+    return f"<p style=\"font-size:{size}; font-weight:600; margin-top:6px;\">"
+
+
+def _make_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    rules = md.renderer.rules  # called as rule(tokens, idx, options, env)
+    rules["fence"] = rules["code_block"] = _code_rule
+    rules["heading_open"] = _heading_open
+    rules["heading_close"] = lambda *_: "</p>\n"
+    rules["code_inline"] = lambda tokens, idx, *_: (
+        f"<code style=\"font-family:{MONO}; background-color:{CODE_BG};\">"
+        f"&nbsp;{html.escape(tokens[idx].content)}&nbsp;</code>")
+    rules["table_open"] = lambda *_: (
+        f"<table border=\"1\" cellspacing=\"0\" cellpadding=\"4\" style=\"border-collapse:"
+        f"collapse; border-color:{CODE_BORDER}; margin-top:4px; margin-bottom:6px;\">\n")
+    return md
+
+
+_MD = _make_parser()
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """The code blocks of a message, in the order ``to_html`` numbers them."""
+    return [_block(t) for t in _MD.parse(text) if t.type in ("fence", "code_block")]
+
+
 def to_html(text: str, copy_prefix: str | None = None) -> str:
     """Markdown → HTML. ``copy_prefix``: code block n gets a "Copy" link to f"{prefix}{n}"."""
-    parts = []
-    n_code = 0
-    for kind, value in split_blocks(text):
-        if kind == "code":
-            href = f"{copy_prefix}{n_code}" if copy_prefix is not None else None
-            parts.append(code_html(value, href))
-            n_code += 1
-        elif kind == "heading":
-            level, title = value
-            size = {1: "x-large", 2: "large"}.get(level, "medium")
-            parts.append(f"<p style=\"font-size:{size}; font-weight:600; margin-top:6px;\">"
-                         f"{inline(title)}</p>")
-        elif kind in ("ul", "ol"):
-            items = "".join(f"<li>{inline(item)}</li>" for item in value)
-            parts.append(f"<{kind} style=\"margin-top:2px; margin-bottom:2px;\">{items}</{kind}>")
-        elif kind == "quote":
-            parts.append(f"<p style=\"color:#4b5563; margin-left:16px;\"><i>{inline(value)}</i></p>")
-        else:
-            parts.append(f"<p style=\"margin-top:2px; margin-bottom:6px;\">{inline(value)}</p>")
-    return "".join(parts)
+    return _MD.render(text, {"copy_prefix": copy_prefix})

@@ -1,17 +1,16 @@
-from app.markdown import code_blocks, split_blocks, to_html
+from app.markdown import code_blocks, to_html
 
 
-def test_fenced_code_is_its_own_block_with_language():
-    text = "Here:\n\n```python\nprint('<hi>')\n```\nafter"
-    kinds = [k for k, _ in split_blocks(text)]
-    assert kinds == ["para", "code", "para"]
-    (block,) = code_blocks(text)
-    assert (block.language, block.code) == ("python", "print('<hi>')")
+def test_fenced_code_is_found_with_its_language():
+    text = "Here:\n\n```python\nprint('<hi>')\n```\nafter\n\n    indented = True"
+    assert [(b.language, b.code) for b in code_blocks(text)] == [
+        ("python", "print('<hi>')"), ("", "indented = True")]
 
 
 def test_unclosed_fence_while_streaming_still_renders_as_code():
     (block,) = code_blocks("```\nx = 1\ny = 2")
     assert block.code == "x = 1\ny = 2"
+    assert "<pre" in to_html("```\nx = 1\ny = 2")
 
 
 def test_html_escapes_text_and_code_and_links_copy():
@@ -22,7 +21,18 @@ def test_html_escapes_text_and_code_and_links_copy():
     assert 'href="act:copycode:3:0"' in out
 
 
-def test_lists_headings_and_emphasis():
-    out = to_html("# Title\n\n- one\n- **two**\n\n1. first\n2. *second*")
-    assert "<ul" in out and "<ol" in out and "<b>two</b>" in out and "<i>second</i>" in out
+def test_code_is_highlighted_by_language():
+    out = to_html("```python\ndef f():\n    return '<a>'\n```")
+    assert "<span style=" in out and ">def</span>" in out
+    assert "&lt;a&gt;" in out and "<a>" not in out
+    plain = to_html("```nosuchlanguage\ndef f(): pass\n```")
+    assert "<span" not in plain and "def f(): pass" in plain
+
+
+def test_lists_headings_tables_and_emphasis():
+    out = to_html("# Title\n\n- one\n- **two**\n\n1. first\n2. *second*\n\n"
+                  "| name | size |\n|---|---:|\n| a | 1 |\n\n~~old~~")
+    assert "<ul>" in out and "<ol>" in out and "<strong>two</strong>" in out
+    assert "<em>second</em>" in out and "<s>old</s>" in out
     assert "Title" in out and "# Title" not in out
+    assert '<table border="1"' in out and "<th>name</th>" in out and ">1</td>" in out
