@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
+from .drafted import drafted_html
 from .markdown import code_blocks, to_html
 from .speed_meter import stats_line
 from .store import ERROR, PARTIAL, STOPPED, Message
@@ -22,9 +23,25 @@ USER_BG = "#e8f0fe"
 ASSISTANT_BG = "#f7f8fa"
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
 STATUS_NOTES = {PARTIAL: "writing…", STOPPED: "stopped", ERROR: "error"}
+# Longer messages (a pasted file) show their beginning only: laying out megabytes of rich
+# text would freeze the window. They are stored, sent and copied whole.
+DISPLAY_LIMIT = 20_000
 
 
-def message_html(index: int, msg: Message, is_last_reply: bool, busy: bool) -> str:
+def body_html(index: int, msg: Message, busy: bool, show_drafts: bool) -> str:
+    spans = (msg.stats or {}).get("drafted_spans")
+    if show_drafts and msg.role == "assistant" and isinstance(spans, list):
+        return drafted_html(msg.content, spans)
+    text, cut = msg.content[:DISPLAY_LIMIT], len(msg.content) - DISPLAY_LIMIT
+    body = to_html(text, copy_prefix=None if busy else f"act:copycode:{index}:")
+    if cut > 0:
+        body += (f"<p style=\"color:#6b7280;\"><i>… {cut:,} more characters not shown "
+                 f"(Copy copies the whole message).</i></p>")
+    return body
+
+
+def message_html(index: int, msg: Message, is_last_reply: bool, busy: bool,
+                 show_drafts: bool = False) -> str:
     """One message as a full-width table row: a header (who, status, actions), the body,
     and for replies a statistics line."""
     bg = USER_BG if msg.role == "user" else ASSISTANT_BG
@@ -38,7 +55,7 @@ def message_html(index: int, msg: Message, is_last_reply: bool, busy: bool) -> s
             actions.append(f"<a href=\"act:edit:{index}\">Edit</a>")
         if is_last_reply:
             actions.append(f"<a href=\"act:regen:{index}\">Regenerate</a>")
-    body = to_html(msg.content, copy_prefix=None if busy else f"act:copycode:{index}:")
+    body = body_html(index, msg, busy, show_drafts)
     if not msg.content and msg.status == PARTIAL:
         body = "<p style=\"color:#6b7280;\"><i>…</i></p>"
     details = ""
@@ -81,6 +98,7 @@ class ChatView(QTextBrowser):
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self.flush)
         self.renders = 0  # how many times the streaming reply was drawn (tests, profiling)
+        self.show_drafts = False  # mark the tokens that came from accepted drafts
         self.document().setDocumentMargin(12)
 
     # --- whole transcript -----------------------------------------------------------------
@@ -96,7 +114,7 @@ class ChatView(QTextBrowser):
         self._pending = ""
         last_reply = self._last_reply_index()
         head = self.messages[:-1] if stream else self.messages
-        self.setHtml("".join(message_html(i, m, i == last_reply, self.busy)
+        self.setHtml("".join(message_html(i, m, i == last_reply, self.busy, self.show_drafts)
                              for i, m in enumerate(head)))
         self._stream_start = -1
         if stream:
@@ -140,10 +158,15 @@ class ChatView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.setPosition(self._stream_start)
         cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
-        cursor.insertHtml(message_html(len(self.messages) - 1, self.messages[-1], False, True))
+        cursor.insertHtml(message_html(len(self.messages) - 1, self.messages[-1], False, True,
+                                       self.show_drafts))
         self.renders += 1
         if at_bottom:
             self.scroll_to_bottom()
+
+    def set_show_drafts(self, on: bool) -> None:
+        self.show_drafts = on
+        self.render_all()
 
     def end_reply(self, text: str | None, status: str, stats: dict | None) -> None:
         self.busy = False

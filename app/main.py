@@ -113,7 +113,7 @@ def _self_test_class():
                                         sampling, aded=True, learn_user_text=SELF_TEST_PROMPT):
                 self.fail("the engine refused the request")
 
-        def on_token(self, _rid: int, text: str) -> None:
+        def on_token(self, _rid: int, text: str, _pieces: list) -> None:
             self.result["chunks"] += 1
             self.result["text"] += text
 

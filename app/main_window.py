@@ -8,7 +8,7 @@ the reply is saved while it streams (every ``SAVE_EVERY_S``) and once more when 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QInputDialog, 
 from .chat_view import ChatView
 from .composer import Composer
 from .data_locations import DataLocationsDialog, data_locations
+from .drafted import extend_spans
 from .dialogs import ConversationDialog, SettingsDialog
 from .settings import AppSettings, save_settings, sampling_settings
 from .sidebar import Sidebar
@@ -40,6 +41,7 @@ class ReplyInFlight:
     message_id: int
     text: str = ""
     saved_at: float = 0.0
+    drafted: list = field(default_factory=list)  # character spans from accepted drafts
 
 
 class WelcomePanel(QWidget):
@@ -114,6 +116,7 @@ class MainWindow(QMainWindow):
         header.addWidget(conv_settings)
 
         self.chat = ChatView()
+        self.chat.show_drafts = self.settings.show_drafts
         self.chat.editRequested.connect(self.on_edit_requested)
         self.chat.regenerateRequested.connect(self.regenerate)
         self.chat.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 2000))
@@ -205,6 +208,10 @@ class MainWindow(QMainWindow):
         self._action(chat_menu, "System prompt and sampling…", self.edit_conversation_settings)
         chat_menu.addSeparator()
         self._action(chat_menu, "Speed history…", self.show_speed_history)
+        self.drafts_action = self._action(chat_menu, "Mark drafted tokens", self.set_show_drafts,
+                                          "Ctrl+D")
+        self.drafts_action.setCheckable(True)
+        self.drafts_action.setChecked(self.settings.show_drafts)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Data locations…", self.show_data_locations)
 
@@ -491,7 +498,8 @@ class MainWindow(QMainWindow):
             self.store.delete_messages_from(conv.id, message_id)
             return False
         self.reply = ReplyInFlight(request, conv.id, message_id, saved_at=time.monotonic())
-        self.chat.begin_reply(Message(message_id, "assistant", ""))
+        self.chat.begin_reply(Message(message_id, "assistant", "",
+                                      stats={"drafted_spans": self.reply.drafted}))
         self.speed.start_reply()
         self.composer.set_busy(True)
         self.statusBar().showMessage("Writing…")
@@ -510,9 +518,10 @@ class MainWindow(QMainWindow):
                 f"The conversation is longer than the context: the {dropped} oldest "
                 f"message(s) were left out of this reply's prompt.", 15000)
 
-    def on_token(self, request_id: int, text: str) -> None:
+    def on_token(self, request_id: int, text: str, pieces: list) -> None:
         if not self._is_current(request_id):
             return
+        extend_spans(self.reply.drafted, len(self.reply.text), pieces)
         self.reply.text += text
         self.chat.append_text(text)
         now = time.monotonic()
@@ -529,6 +538,7 @@ class MainWindow(QMainWindow):
             return
         status = STOPPED if stats.get("finish_reason") == "cancelled" else COMPLETE
         self.speed.show_stats(stats)
+        stats["drafted_spans"] = self.reply.drafted
         self._end_reply(text, status, stats)
         reason = {"length": " (reached the reply length limit)",
                   "context": " (the context is full)"}.get(stats.get("finish_reason"), "")
@@ -593,6 +603,11 @@ class MainWindow(QMainWindow):
         self.edit_banner.hide()
 
     # --- information dialogs: opened, not exec'd, so the call returns at once -----------------
+    def set_show_drafts(self, on: bool) -> None:
+        self.settings.show_drafts = on
+        save_settings(self.settings)
+        self.chat.set_show_drafts(on)
+
     def show_speed_history(self) -> SpeedHistoryDialog:
         dialog = SpeedHistoryDialog(self.store, self.current_id,
                                     (self.client.info or {}).get("model"), self)

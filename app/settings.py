@@ -32,6 +32,7 @@ class AppSettings:
     min_p: float = 0.05
     seed: int = -1  # -1: random
     max_tokens: int = 512
+    show_drafts: bool = False  # mark the tokens of replies that came from accepted drafts
     recent_models: list[str] = field(default_factory=list)
 
     def backend_settings(self) -> BackendSettings:

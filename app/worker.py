@@ -58,7 +58,7 @@ class EngineWorker(QObject):
     loaded = Signal(dict)
     loadFailed = Signal(str)
     fitted = Signal(int, int, int)
-    token = Signal(int, str)
+    token = Signal(int, str, list)
     step = Signal(int, dict)
     finished = Signal(int, str, dict)
     failed = Signal(int, str, str)
@@ -116,7 +116,7 @@ class EngineWorker(QObject):
 
         def on_event(ev: StreamEvent) -> None:
             if ev.text:
-                self.token.emit(rid, ev.text)
+                self.token.emit(rid, ev.text, ev.pieces)
             self.step.emit(rid, live_stats(ev.step.reply))
 
         try:

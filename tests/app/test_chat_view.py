@@ -64,3 +64,38 @@ def test_stats_line():
                        "finish_reason": "length", "dropped_turns": 2})
     assert line == ("42 tokens · 55.1 tok/s · 1.12× vs plain · 1.30 tokens/call · "
                     "64% of drafts accepted · length limit · 2 oldest turns left out")
+
+
+def test_drafted_tokens_are_marked_only_in_that_view(qtbot):
+    from app.drafted import DRAFT_BG, drafted_html, extend_spans
+
+    spans: list[list[int]] = []
+    extend_spans(spans, 0, [("Hel", False), ("lo", True), (" wor", True), ("ld", False)])
+    extend_spans(spans, 11, [("!", True)])
+    assert spans == [[3, 9], [11, 12]]
+    assert drafted_html("a<b", [[1, 99]]).count(DRAFT_BG) == 2  # the span and the legend
+    assert "&lt;b</span>" in drafted_html("a<b", [[1, 99]])  # clipped to the text, escaped
+
+    view = ChatView()
+    qtbot.addWidget(view)
+    reply = Message(2, "assistant", "Hello world!", COMPLETE,
+                    {"tokens": 4, "drafted_spans": spans})
+    view.set_messages([Message(1, "user", "hi"), reply])
+    assert DRAFT_BG not in view.toHtml()
+    view.set_show_drafts(True)
+    assert DRAFT_BG in view.toHtml() and "58% of this reply" in view.toPlainText()
+    view.set_show_drafts(False)
+    assert DRAFT_BG not in view.toHtml()
+
+
+def test_a_huge_message_shows_its_beginning_and_copies_whole(qtbot):
+    from app.chat_view import DISPLAY_LIMIT
+
+    view = ChatView()
+    qtbot.addWidget(view)
+    huge = "".join(f"line {i} ✓ مرحبا 你好\n" for i in range(40_000))  # ~1 MB
+    view.set_messages([Message(1, "user", huge)])
+    shown = view.toPlainText()
+    assert len(shown) < DISPLAY_LIMIT + 500 and "more characters not shown" in shown
+    view.on_anchor(QUrl("act:copymsg:0"))
+    assert QGuiApplication.clipboard().text() == huge

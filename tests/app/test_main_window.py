@@ -184,6 +184,32 @@ def test_overflow_keeps_the_message_and_says_why(qtbot, make_window):
     assert window.error_box is not None and "context" in window.error_box.text()
 
 
+def test_a_pasted_megabyte_is_kept_whole_and_the_window_stays_light(qtbot, make_window):
+    window = make_window()
+    huge = "".join(f"row {i}: emoji 🎉, العربية, 中文\n" for i in range(30_000))  # ~1 MB
+    window.composer.edit.setPlainText(huge)  # as if pasted
+    window.composer.on_submit()
+    qtbot.waitUntil(lambda: window.reply is None, timeout=60_000)
+    (message,) = db_messages(window)
+    assert message.content == huge.rstrip("\n")  # stored whole (the last newline is trimmed)
+    assert window.error_box is not None and "context" in window.error_box.text()
+    assert len(window.chat.toPlainText()) < 25_000  # only its beginning is laid out
+
+
+def test_drafted_tokens_view_marks_a_streamed_reply(qtbot, make_window):
+    window = make_window()
+    window.drafts_action.trigger()
+    assert window.settings.show_drafts and window.chat.show_drafts
+    send_and_wait(qtbot, window, "Count from 1 to 30, separated by commas.")
+    reply = db_messages(window)[-1]
+    spans = reply.stats["drafted_spans"]
+    assert all(0 <= s < e <= len(reply.content) for s, e in spans)
+    assert sorted(spans) == spans
+    assert "drafted by ADED and accepted" in window.chat.toPlainText()
+    window.drafts_action.trigger()
+    assert "drafted by ADED" not in window.chat.toPlainText()
+
+
 def test_dropped_turns_are_reported(qtbot, make_window):
     window = make_window()
     cid = window.store.create_conversation("long")

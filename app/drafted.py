@@ -1,0 +1,51 @@
+"""The "Mark drafted tokens" view: which characters of a reply came from drafts that the
+model accepted, so a user can watch ADED at work.
+
+A reply keeps its drafted text as character spans ``[[start, end], ...]`` (saved with the
+reply's statistics, key ``drafted_spans``), built while it streams from the engine's
+per-token flags.
+"""
+
+from __future__ import annotations
+
+import html
+
+DRAFT_BG = "#fde68a"  # amber: readable on the light message background
+
+
+def extend_spans(spans: list[list[int]], offset: int, pieces: list[tuple[str, bool]]) -> None:
+    """Add the drafted pieces of text that starts at character ``offset`` of the reply
+    (adjacent drafted pieces merge into one span)."""
+    for text, drafted in pieces:
+        end = offset + len(text)
+        if drafted and text:
+            if spans and spans[-1][1] == offset:
+                spans[-1][1] = end
+            else:
+                spans.append([offset, end])
+        offset = end
+
+
+def drafted_share(text: str, spans: list[list[int]]) -> float:
+    covered = sum(max(0, min(e, len(text)) - s) for s, e in spans)
+    return covered / len(text) if text else 0.0
+
+
+def drafted_html(text: str, spans: list[list[int]]) -> str:
+    """The reply as plain text (Markdown is not rendered in this view: a code fence could
+    hide where a draft began) with the drafted characters highlighted."""
+    out, pos = [], 0
+    for start, end in spans:
+        start, end = max(start, pos), min(end, len(text))
+        if start >= end:
+            continue
+        out.append(html.escape(text[pos:start]))
+        out.append(f"<span style=\"background-color:{DRAFT_BG};\">"
+                   f"{html.escape(text[start:end])}</span>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    body = "".join(out).replace("\n", "<br>")
+    legend = (f"<p style=\"color:#6b7280; font-size:small;\"><span style=\"background-color:"
+              f"{DRAFT_BG};\">&nbsp;highlighted&nbsp;</span> drafted by ADED and accepted by the "
+              f"model: {100 * drafted_share(text, spans):.0f}% of this reply</p>")
+    return f"<p style=\"white-space:pre-wrap;\">{body}</p>{legend}"
