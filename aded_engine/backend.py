@@ -42,6 +42,8 @@ class BackendSettings:
     n_batch: int = 512
     # Sequence ids available for tree branches (one per leaf); seq 0 is the committed text.
     n_seq_max: int = 64
+    # Only the tokenizer (no weights, no context): to update a table of a model not loaded.
+    vocab_only: bool = False
 
 
 def default_threads() -> int:
@@ -133,6 +135,7 @@ class LlamaBackend:
 
         mparams = ll.llama_model_default_params()
         mparams.n_gpu_layers = settings.n_gpu_layers
+        mparams.vocab_only = settings.vocab_only
         if progress is not None:
             def _progress(fraction, _user):
                 progress(float(fraction))
@@ -148,6 +151,11 @@ class LlamaBackend:
         self._vocab = ll.llama_model_get_vocab(model)
         self.n_vocab = ll.llama_vocab_n_tokens(self._vocab)
 
+        self._piece_cache: dict[int, bytes] = {}
+        self._fingerprint: str | None = None
+        if settings.vocab_only:
+            self.n_ctx = 0
+            return
         n_ctx_train = ll.llama_model_n_ctx_train(model)
         cparams = ll.llama_context_default_params()
         cparams.n_ctx = min(settings.n_ctx, n_ctx_train) if n_ctx_train > 0 else settings.n_ctx
@@ -170,8 +178,6 @@ class LlamaBackend:
         self._mem = ll.llama_get_memory(ctx)
         self.n_ctx = ll.llama_n_ctx(ctx)
         self._batch = ll.llama_batch_init(settings.n_batch, 0, settings.n_seq_max)
-        self._piece_cache: dict[int, bytes] = {}
-        self._fingerprint: str | None = None
 
     # --- description -----------------------------------------------------------------
     @property

@@ -14,13 +14,13 @@ empty set (plain decoding) when no tree pays.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .json_map import read_json_entry, write_json_entry
 from .search import DraftTree
 
 CPU_SIZES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
@@ -77,29 +77,6 @@ def measure_cost_curve(backend, sizes=CPU_SIZES, repeats: int = 3, base_pos: int
     # a batch is never cheaper than a smaller one (timing noise can say otherwise)
     best = list(np.maximum.accumulate(best))
     return CostCurve(list(sizes), best)
-
-
-def read_json_entry(path: Path, key: str):
-    """One entry of a small JSON file that maps keys to records; None if absent or damaged."""
-    try:
-        data = json.loads(path.read_text())
-        return data.get(key) if isinstance(data, dict) else None
-    except (OSError, ValueError):
-        return None
-
-
-def write_json_entry(path: Path, key: str, value) -> None:
-    """Set one entry of such a file, atomically (a damaged file is started afresh)."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    data[key] = value
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
 
 
 def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES) -> CostCurve:

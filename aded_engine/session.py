@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .backend import BackendSettings, LlamaBackend
+from .backend import BackendSettings, LlamaBackend, ModelLoadError
 from .chat_template import ChatFormatter
-from .cost import (GPU_SIZES, CPU_SIZES, AcceptanceCalibration, cached_cost_curve,
-                   read_json_entry, write_json_entry)
+from .cost import GPU_SIZES, CPU_SIZES, AcceptanceCalibration, cached_cost_curve
+from .json_map import read_json_entry, write_json_entry
 from .decode import AdedSettings, ReplyStats, StepEvent, TreeProposer, decode_reply
 from .paths import cache_dir, tables_dir
 from .sampling import Sampler, SamplingSettings
@@ -28,6 +28,44 @@ from .trigram import (FrozenLayer, LearnedLayers, TableSettings, TrigramDrafter,
 
 class ContextOverflowError(ValueError):
     """The newest message alone does not fit the context; nothing was generated."""
+
+
+class TableUpdateError(RuntimeError):
+    """A saved table could not be updated (its model file is gone, or unreadable)."""
+
+
+def _tokenizers_file() -> Path:
+    """Which model file each tokenizer's tables were last used with: a table of a model
+    that is not loaded can still forget a deleted conversation."""
+    return tables_dir() / "tokenizers.json"
+
+
+def text_runs(backend: LlamaBackend, texts: Sequence[str]) -> list[list[int]]:
+    """Token runs of messages as the tables learn them (no special tokens)."""
+    return [backend.tokenize(t, add_special=False, parse_special=False) for t in texts if t]
+
+
+def forget_in_saved_table(fingerprint: str, texts: Sequence[str],
+                          settings: TableSettings = TableSettings()) -> None:
+    """``ChatSession.forget_exchange`` for a tokenizer whose model is not loaded: loads only
+    its vocabulary (from the model file recorded for it) and updates the file."""
+    model = read_json_entry(_tokenizers_file(), fingerprint)
+    if not isinstance(model, str) or not Path(model).is_file():
+        raise TableUpdateError(f"the model file of this learned table ({model or 'unknown'}) "
+                               "is gone; use Model > Reset learned tables to clear it")
+    try:
+        vocab = LlamaBackend(model, BackendSettings(vocab_only=True))
+    except ModelLoadError as exc:
+        raise TableUpdateError(str(exc)) from exc
+    try:
+        if vocab.vocab_fingerprint != fingerprint:
+            raise TableUpdateError(f"{Path(model).name} no longer has this table's tokenizer")
+        path = table_path(tables_dir(), fingerprint, "history")
+        layer = load_table(path, fingerprint, vocab.n_vocab).layer
+        layer = learn_tokens(layer, text_runs(vocab, texts), settings, -1.0)
+        save_table(path, layer, fingerprint, vocab.n_vocab)
+    finally:
+        vocab.close()
 
 
 @dataclass(frozen=True)
@@ -119,6 +157,7 @@ class ChatSession:
     def _save_layer(self, name: str, layer: FrozenLayer) -> None:
         save_table(table_path(tables_dir(), self.fingerprint, name), layer, self.fingerprint,
                    self.backend.n_vocab)
+        write_json_entry(_tokenizers_file(), self.fingerprint, str(self.backend.path))
 
     def new_proposer(self, aded: AdedSettings) -> TreeProposer:
         """A drafter with its own live table and calibration over this model's tables
@@ -142,9 +181,6 @@ class ChatSession:
     def drafter(self) -> TrigramDrafter:
         return self.proposer.drafter
 
-    def _text_runs(self, texts: Sequence[str]) -> list[list[int]]:
-        return [self.backend.tokenize(t, add_special=False, parse_special=False) for t in texts if t]
-
     def learn_exchange(self, texts: Sequence[str]) -> None:
         """Add finished messages to this tokenizer's history table and save it."""
         self._update_history(texts, +1.0)
@@ -159,13 +195,13 @@ class ChatSession:
         self.backend.clear()
 
     def _update_history(self, texts: Sequence[str], sign: float) -> None:
-        runs = self._text_runs(texts)
+        runs = text_runs(self.backend, texts)
         self.learned.history = learn_tokens(self.learned.history, runs, self.settings.table, sign)
         self._save_layer("history", self.learned.history)
 
     def import_corpus(self, texts: Sequence[str]) -> int:
         """Seed the table with the user's own documents; returns the tokens learned."""
-        runs = self._text_runs(texts)
+        runs = text_runs(self.backend, texts)
         self.learned.corpus = learn_tokens(self.learned.corpus, runs, self.settings.table)
         self._save_layer("corpus", self.learned.corpus)
         return sum(len(r) for r in runs)

@@ -290,8 +290,7 @@ class MainWindow(QMainWindow):
             QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         if answer != QMessageBox.Yes:
             return False
-        texts = self.store.delete_conversation(conversation_id)
-        self.client.forget(texts)
+        self.client.forget(self.store.delete_conversation(conversation_id))
         if conversation_id == self.current_id:
             self.current_id = None
         self.refresh_sidebar()

@@ -275,16 +275,16 @@ class ConversationStore:
         self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?",
                         (time.time(), conversation_id))
 
-    def delete_conversation(self, conversation_id: int) -> list[str]:
-        """Remove the conversation and scrub its text from the file; returns the texts of
-        its messages (so the caller can make the tri-gram table forget them)."""
-        texts = [m.content for m in self.messages(conversation_id)]
+    def delete_conversation(self, conversation_id: int) -> dict[str | None, list[str]]:
+        """Remove the conversation and scrub its text from the file; returns what the
+        tri-gram tables learned from it, to be forgotten (see ``learned_exchanges``)."""
+        learned = learned_exchanges(self.messages(conversation_id))
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
         self.db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         self.db.execute("COMMIT")
         self.scrub()
-        return texts
+        return learned
 
     def scrub(self) -> None:
         """Make deleted text unreadable in the files: copy the WAL back, empty it, vacuum."""
@@ -378,6 +378,20 @@ def _float(value) -> float:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
+
+
+def learned_exchanges(messages: list[Message]) -> dict[str | None, list[str]]:
+    """The texts each table learned, by the table's tokenizer fingerprint: a finished reply
+    records the table that learned it with its user message (stats ``learned_by``; None if
+    none did). Replies saved before that was recorded map to None: the loaded model's table."""
+    out: dict[str | None, list[str]] = {}
+    for prev, msg in zip(messages, messages[1:]):
+        stats = msg.stats or {}
+        if msg.role != "assistant" or prev.role != "user" or msg.status != COMPLETE:
+            continue
+        if stats.get("learned_by") or ("learned_by" not in stats and "tokens" in stats):
+            out.setdefault(stats.get("learned_by"), []).extend([prev.content, msg.content])
+    return out
 
 
 def title_from(text: str, limit: int = 48) -> str:

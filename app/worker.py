@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from aded_engine.backend import ModelLoadError
-from aded_engine.session import ChatSession, ContextOverflowError, SessionSettings, StreamEvent
+from aded_engine.session import (ChatSession, ContextOverflowError, SessionSettings, StreamEvent,
+                                 forget_in_saved_table)
 from aded_engine.sampling import SamplingSettings
 
 
@@ -130,9 +131,11 @@ class EngineWorker(QObject):
             return
         stats = live_stats(reply.stats)
         stats["dropped_turns"] = fit.dropped
+        stats["learned_by"] = None
         if reply.stats.finish_reason in ("stop", "length") and reply.text.strip():
             try:
                 self.session.learn_exchange([req.learn_user_text, reply.text])
+                stats["learned_by"] = self.session.fingerprint  # to forget it on delete
             except Exception as exc:  # a full disk must not lose the reply
                 self.status.emit(f"Could not save the learned table: {exc}")
         self.finished.emit(rid, reply.text, stats)
@@ -148,13 +151,19 @@ class EngineWorker(QObject):
             return
         self.contextUsage.emit(n, self.session.backend.n_ctx)
 
-    @Slot(list)
-    def forget(self, texts: list) -> None:
-        if self.session is not None and texts:
+    @Slot(dict)
+    def forget(self, by_table: dict) -> None:
+        """Make each table forget what it learned from a deleted conversation: the loaded
+        model's in memory and on disk, the others on disk through their tokenizer."""
+        for fingerprint, texts in by_table.items():
+            loaded = self.session is not None and fingerprint in (None, self.session.fingerprint)
             try:
-                self.session.forget_exchange(texts)
+                if loaded:
+                    self.session.forget_exchange(texts)
+                elif fingerprint is not None:
+                    forget_in_saved_table(fingerprint, texts)
             except Exception as exc:
-                self.status.emit(f"Could not update the learned table: {exc}")
+                self.status.emit(f"Could not update a learned table: {exc}")
 
     @Slot()
     def reset_tables(self) -> None:
@@ -190,7 +199,7 @@ class EngineClient(QObject):
     _load = Signal(str, object)
     _generate = Signal(object)
     _measure = Signal(list)
-    _forget = Signal(list)
+    _forget = Signal(dict)
     _reset_tables = Signal()
     _close = Signal()
 
@@ -259,9 +268,11 @@ class EngineClient(QObject):
         if self.info is not None:
             self._measure.emit(messages)
 
-    def forget(self, texts: list[str]) -> None:
-        if self.info is not None:
-            self._forget.emit(list(texts))
+    def forget(self, by_table: dict[str | None, list[str]]) -> None:
+        """Forget a deleted conversation in the tables that learned it (with or without a
+        model loaded; see ``store.learned_exchanges``)."""
+        if by_table:
+            self._forget.emit(dict(by_table))
 
     def reset_tables(self) -> bool:
         """Delete the loaded model's learned tables; refused (False) while a reply or a load

@@ -1,5 +1,7 @@
 """Tables on disk: round trip, corruption, foreign tokenizers; and through a real session."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,26 @@ def test_acceptance_calibration_is_kept_per_model(demo_model_path):
     last = ChatSession(demo_model_path, settings)
     assert last.proposer.calibration.tried.sum() == 0
     last.close()
+
+
+def test_a_table_forgets_while_its_model_is_not_loaded(demo_model_path, tmp_path):
+    from aded_engine.session import TableUpdateError, forget_in_saved_table
+
+    settings = SessionSettings(backend=BackendSettings(n_ctx=512, n_threads=2))
+    s = ChatSession(demo_model_path, settings)
+    fingerprint = s.fingerprint
+    s.learn_exchange(["hello", "The zebra password is violet-cactus-42."])
+    s.close()
+    forget_in_saved_table(fingerprint, ["hello", "The zebra password is violet-cactus-42."])
+    again = ChatSession(demo_model_path, settings)
+    assert len(again.learned.history) == 0
+    again.close()
+
+    moved = tmp_path / "moved.gguf"
+    moved.write_bytes(Path(demo_model_path).read_bytes())
+    other = ChatSession(moved, settings)
+    other.learn_exchange(["this table's model is now recorded as moved.gguf"])
+    other.close()
+    moved.unlink()
+    with pytest.raises(TableUpdateError, match="Reset learned tables"):
+        forget_in_saved_table(fingerprint, ["hello"])

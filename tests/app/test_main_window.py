@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from aded_engine.paths import tables_dir
+from aded_engine.table_store import load_table, table_path
+from aded_engine.trigram import ctx_key
 from app.main_window import MainWindow
 from app.speed_history import COLUMNS
 from app.store import COMPLETE, PARTIAL, STOPPED, ConversationStore
@@ -142,8 +144,16 @@ def test_delete_removes_it_from_window_and_database_file(qtbot, make_window, tmp
     assert window.sidebar.ids() == [victim]
     window.sidebar.search.clear()
     assert len(window.sidebar.ids()) == 2
+    session = window.client.worker.session
+    secret = session.backend.tokenize("Remember the word zebra-quokka-4711", parse_special=False)
+    assert all(learned_trigrams(session.learned.history, secret))  # the table learned it
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     assert window.delete_conversation(victim)
+    run_in_engine_thread(qtbot, window.client, lambda s: None)  # the forget request ran
+    on_disk = load_table(table_path(tables_dir(), session.fingerprint, "history"),
+                         session.fingerprint, session.backend.n_vocab).layer
+    for layer in (session.learned.history, on_disk):
+        assert not any(learned_trigrams(layer, secret))  # ... and forgot it
     assert victim not in window.sidebar.ids() and len(window.sidebar.ids()) == 1
     assert window.store.get_conversation(victim) is None
     files = [p for p in tmp_path.iterdir() if p.name.startswith("conversations.db")]
@@ -285,6 +295,15 @@ def run_in_engine_thread(qtbot, client, work):
     qtbot.waitUntil(lambda: bool(done), timeout=30_000)
 
 
+def learned_trigrams(layer, tokens):
+    """For each trigram of the tokens: does the table hold it?"""
+    out = []
+    for a, b, c in zip(tokens, tokens[1:], tokens[2:]):
+        succ = layer.successors(ctx_key(a, b))
+        out.append(bool(succ) and c in succ)
+    return out
+
+
 def learned_table_files(client):
     return sorted(tables_dir().glob(f"{client.worker.session.fingerprint}.*.adedtable"))
 
@@ -323,3 +342,28 @@ def test_reset_learned_tables_needs_confirmation(qtbot, make_window, monkeypatch
     assert [p.stat().st_size for p in before] == sizes
     assert not any(word in window.statusBar().currentMessage()
                    for word in ("Resetting", "Learned tables reset"))
+
+
+def test_a_table_forgets_a_deleted_conversation_with_no_model_loaded(qtbot, engine):
+    """The worker updates a saved table through its tokenizer when its model is not the
+    one loaded (here: no model at all)."""
+    import threading
+
+    from app.worker import EngineWorker
+
+    session = engine.worker.session
+    text = "The secret handshake is wobble-ferret-9."
+    run_in_engine_thread(qtbot, engine, lambda s: s.learn_exchange(["hi", text]))
+    tokens = session.backend.tokenize(text, parse_special=False)
+    path = table_path(tables_dir(), session.fingerprint, "history")
+
+    def on_disk():
+        return load_table(path, session.fingerprint, session.backend.n_vocab).layer
+
+    assert all(learned_trigrams(on_disk(), tokens))
+    idle = EngineWorker(threading.Event())  # no session: nothing loaded
+    messages = []
+    idle.status.connect(messages.append)
+    idle.forget({session.fingerprint: ["hi", text], "0" * 32: ["unknown tokenizer"]})
+    assert len(messages) == 1 and "Reset learned tables" in messages[0], messages  # unknown one
+    assert not any(learned_trigrams(on_disk(), tokens))

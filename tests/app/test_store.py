@@ -167,9 +167,10 @@ def test_delete_removes_text_from_the_files(tmp_path):
     s.add_message(keep, "user", "harmless")
     cid = s.create_conversation("secret-title-8271")
     s.add_message(cid, "user", "my secret zebra-quokka-4711 " * 20)
-    s.add_message(cid, "assistant", "reply about zebra-quokka-4711")
-    texts = s.delete_conversation(cid)
-    assert any("zebra-quokka-4711" in t for t in texts)
+    s.add_message(cid, "assistant", "reply about zebra-quokka-4711",
+                  stats={"tokens": 5, "learned_by": "fp1"})
+    learned = s.delete_conversation(cid)
+    assert learned == {"fp1": ["my secret zebra-quokka-4711 " * 20, "reply about zebra-quokka-4711"]}
     assert s.get_conversation(cid) is None
     for f in tmp_path.iterdir():
         data = f.read_bytes()
@@ -207,3 +208,15 @@ def test_chat_messages_puts_system_first_and_skips_empty(store):
 ])
 def test_title_from(text, title):
     assert title_from(text) == title
+
+
+def test_learned_exchanges_are_what_the_tables_learned():
+    from app.store import Message, learned_exchanges
+
+    msgs = [Message(1, "user", "q1"), Message(2, "assistant", "a1", COMPLETE, {"tokens": 3, "learned_by": "A"}),
+            Message(3, "user", "q2"), Message(4, "assistant", "a2", STOPPED, {"tokens": 2}),
+            Message(5, "user", "q3"), Message(6, "assistant", "a3", COMPLETE, {"tokens": 4}),
+            Message(7, "user", "q4"), Message(8, "assistant", "a4", COMPLETE, {"tokens": 1, "learned_by": "B"}),
+            Message(9, "user", "q5"), Message(10, "assistant", "", COMPLETE, {"tokens": 0, "learned_by": None})]
+    # stopped and empty replies were never learned; a3 predates the record: loaded model's
+    assert learned_exchanges(msgs) == {"A": ["q1", "a1"], None: ["q3", "a3"], "B": ["q4", "a4"]}
