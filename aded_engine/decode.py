@@ -8,7 +8,7 @@ conversation so far; the KV cache (sequence 0) holds ``text[:-1]``; the last tok
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from .cost import (AcceptanceCalibration, CostCurve, choose_nodes, drafting_can_pay)
@@ -38,6 +38,16 @@ class TreeProposer:
         self.settings = settings
         self.curve = curve
         self.calibration = calibration
+        # Nodes the cost model kept per searched tree, on average: the search budget
+        # follows it, so a CPU that verifies a handful of nodes does not search for 48.
+        self.kept_nodes = float(settings.search_settings.simulations)
+
+    def search_budget(self) -> SearchSettings:
+        """The search settings with simulations cut to about what gets verified (twice the
+        nodes kept, plus enough to reach full depth), never above the configured number."""
+        ss = self.settings.search_settings
+        budget = int(2 * self.kept_nodes) + ss.max_depth
+        return replace(ss, simulations=max(ss.max_depth, min(ss.simulations, budget)))
 
     def propose(self, text: list[int]) -> DraftTree:
         s = self.settings
@@ -52,13 +62,16 @@ class TreeProposer:
         if s.cost_aware and not drafting_can_pay(first[0][1], evidence, self.curve,
                                                  self.calibration, depth):
             return DraftTree()
-        search = mcts_tree if s.search == "mcts" else greedy_chain
-        tree = search(self.drafter.distribution, a, b, s.search_settings)
+        if s.search == "mcts":
+            tree = mcts_tree(self.drafter.distribution, a, b, self.search_budget())
+        else:
+            tree = greedy_chain(self.drafter.distribution, a, b, s.search_settings)
         tree.evidence = self.node_evidence(tree, text)
         if s.cost_aware:
             tree, _ = choose_nodes(tree, self.curve, self.calibration)
         else:
             tree, _ = choose_nodes(tree, _FREE, self.calibration, max_nodes=s.fixed_nodes)
+        self.kept_nodes += 0.1 * (len(tree) - self.kept_nodes)
         return tree
 
     def node_evidence(self, tree: DraftTree, text: list[int]) -> list[int]:

@@ -47,3 +47,17 @@ def test_subset_and_depths():
     assert tree.depths() == [1, 1, 2, 2]
     sub = tree.subset([0, 2])
     assert (sub.tokens, sub.parents) == ([2, 4], [-1, 0])
+
+
+def test_search_budget_follows_the_nodes_the_cost_model_keeps():
+    from aded_engine.cost import AcceptanceCalibration, CostCurve
+    from aded_engine.decode import AdedSettings, TreeProposer
+    from aded_engine.trigram import TrigramDrafter
+
+    proposer = TreeProposer(TrigramDrafter(), AdedSettings(), CostCurve([1, 2], [1.0, 2.0]),
+                            AcceptanceCalibration())
+    assert proposer.search_budget().simulations == 48  # before any evidence: as configured
+    proposer.kept_nodes = 2.0  # a CPU verifying about two nodes a step
+    assert proposer.search_budget().simulations == 12
+    proposer.kept_nodes = 0.0
+    assert proposer.search_budget().simulations == 8  # still enough to reach full depth
