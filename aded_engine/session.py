@@ -10,7 +10,7 @@ front door for the app, the CLI and the benchmark.
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -168,6 +168,13 @@ class ChatSession:
         if saved is not None:
             calibration.load_json(saved)
         return TreeProposer(drafter, aded, self.curve, calibration)
+
+    def reconfigure(self, aded: AdedSettings, table: TableSettings) -> None:
+        """New ADED settings without reloading the model (the live drafter starts afresh;
+        the learned tables and the calibration stay)."""
+        self.settings = replace(self.settings, aded=aded, table=table)
+        self.proposer = self.new_proposer(aded)
+        self._plain = None
 
     @property
     def _calibration_file(self) -> Path:

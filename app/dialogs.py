@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                               QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
+                               QFormLayout, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
 
-from .settings import SAMPLING_KEYS, AppSettings
+from .settings import ADAPTATIONS, SAMPLING_KEYS, AppSettings
 
 
 def _spin(lo: int, hi: int, value: int, special: str = "") -> QSpinBox:
@@ -72,28 +73,39 @@ class SettingsDialog(QDialog):
         self.n_ctx.setSingleStep(1024)
         self.aded = QCheckBox("Decode with ADED (draft trees verified in one batch)")
         self.aded.setChecked(settings.aded)
+        self.simulations = _spin(1, 512, settings.draft_simulations)
+        self.simulations.setToolTip("Most MCTS simulations per step (fewer are used when the "
+                                    "cost model keeps only small trees)")
+        self.depth = _spin(1, 16, settings.draft_depth)
+        self.adaptation = QComboBox()
+        for key, label in ADAPTATIONS.items():
+            self.adaptation.addItem(label, key)
+        self.adaptation.setCurrentIndex(max(0, self.adaptation.findData(settings.table_adaptation)))
         form = QFormLayout()
         form.addRow("CPU threads", self.threads)
         form.addRow("GPU layers", self.gpu_layers)
         form.addRow("Context size (tokens)", self.n_ctx)
         form.addRow("", self.aded)
+        form.addRow("Draft search simulations", self.simulations)
+        form.addRow("Draft depth (tokens)", self.depth)
+        form.addRow("Table adaptation", self.adaptation)
         self.sampling = SamplingForm(settings.sampling_defaults())
         box = QVBoxLayout(self)
         box.addLayout(form)
         box.addWidget(self.sampling)
         box.addWidget(_buttons(self))
 
-    def apply_to(self, settings: AppSettings) -> bool:
-        """Write the dialog into ``settings``; True if the model must be reloaded."""
-        reload = (settings.n_threads, settings.n_gpu_layers, settings.n_ctx) != (
-            self.threads.value(), self.gpu_layers.value(), self.n_ctx.value())
+    def apply_to(self, settings: AppSettings) -> None:
+        """Write the dialog into ``settings``."""
         settings.n_threads = self.threads.value()
         settings.n_gpu_layers = self.gpu_layers.value()
         settings.n_ctx = self.n_ctx.value()
         settings.aded = self.aded.isChecked()
+        settings.draft_simulations = self.simulations.value()
+        settings.draft_depth = self.depth.value()
+        settings.table_adaptation = self.adaptation.currentData()
         for key, value in self.sampling.values().items():
             setattr(settings, key, value)
-        return reload
 
 
 class ConversationDialog(QDialog):

@@ -100,7 +100,7 @@ def _self_test_class():
 
         def run(self, timeout_s: float) -> dict:
             QTimer.singleShot(int(timeout_s * 1000), self.on_timeout)
-            self.client.load(self.model_path, load_settings().backend_settings())
+            self.client.load(self.model_path, load_settings().session_settings())
             self.loop.exec()
             self.client.shutdown()
             return self.result

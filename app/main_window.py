@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
             return
         title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=conv.title)
         if ok and title.strip():
-            self.store.rename_conversation(conversation_id, title)
+            self.store.rename_conversation(conversation_id, title.strip())
             self.refresh_sidebar()
             if conversation_id == self.current_id:
                 self.title_label.setText(title.strip())
@@ -353,11 +353,18 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self)
         if not dialog.exec():
             return
-        reload = dialog.apply_to(self.settings)
+        before = self.settings.session_settings()
+        dialog.apply_to(self.settings)
         save_settings(self.settings)
         self.show_conversation()
-        if reload and self.client.info and not self.client.busy:
-            self.load_model(self.client.info["path"])
+        after = self.settings.session_settings()
+        if not self.client.info or after == before:
+            return
+        if after.backend != before.backend:  # threads, GPU layers, context: a new context
+            if not self.client.busy:
+                self.load_model(self.client.info["path"])
+        else:
+            self.client.configure(after)
 
     # --- model ------------------------------------------------------------------------------
     def open_model_dialog(self) -> None:
@@ -368,7 +375,7 @@ class MainWindow(QMainWindow):
 
     def load_model(self, path: str) -> bool:
         """Load a GGUF file in the engine thread; an empty path means the demo model."""
-        if not self.client.load(path, self.settings.backend_settings()):
+        if not self.client.load(path, self.settings.session_settings()):
             self.statusBar().showMessage("Busy: wait for the reply or the load to finish.", 4000)
             return False
         what = Path(path).name if path else "the demo model"

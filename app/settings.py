@@ -13,11 +13,17 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from aded_engine.backend import BackendSettings
+from aded_engine.decode import AdedSettings
 from aded_engine.sampling import SamplingSettings
+from aded_engine.search import SearchSettings
+from aded_engine.session import SessionSettings
+from aded_engine.trigram import TableSettings
 
 FILE_NAME = "settings.json"
 MAX_RECENT = 8
 SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p", "seed", "max_tokens")
+ADAPTATIONS = {"decay": "Recency-decayed counts (default)",
+               "paper": "ADED paper's rule (+0.04 boosts, no decay)"}
 
 
 @dataclass
@@ -33,11 +39,20 @@ class AppSettings:
     seed: int = -1  # -1: random
     max_tokens: int = 512
     show_drafts: bool = False  # mark the tokens of replies that came from accepted drafts
+    # ADED's main knobs (the cost model decides how much of each tree is verified)
+    draft_simulations: int = 48
+    draft_depth: int = 8
+    table_adaptation: str = "decay"  # or "paper"
     recent_models: list[str] = field(default_factory=list)
 
-    def backend_settings(self) -> BackendSettings:
-        return BackendSettings(n_ctx=self.n_ctx, n_threads=self.n_threads or None,
-                               n_gpu_layers=self.n_gpu_layers)
+    def session_settings(self) -> SessionSettings:
+        backend = BackendSettings(n_ctx=self.n_ctx, n_threads=self.n_threads or None,
+                                  n_gpu_layers=self.n_gpu_layers)
+        search = SearchSettings(simulations=max(1, self.draft_simulations),
+                                max_depth=min(16, max(1, self.draft_depth)))
+        adaptation = self.table_adaptation if self.table_adaptation in ADAPTATIONS else "decay"
+        return SessionSettings(backend=backend, aded=AdedSettings(search_settings=search),
+                               table=TableSettings(adaptation=adaptation))
 
     def sampling_defaults(self) -> dict:
         return {k: getattr(self, k) for k in SAMPLING_KEYS}
@@ -88,6 +103,9 @@ def load_settings(path: Path | None = None) -> AppSettings:
                 setattr(settings, f.name, [v for v in value if isinstance(v, str)][:MAX_RECENT])
         elif isinstance(default, bool):
             if isinstance(value, bool):
+                setattr(settings, f.name, value)
+        elif isinstance(default, str):
+            if isinstance(value, str):
                 setattr(settings, f.name, value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             setattr(settings, f.name, type(default)(value))

@@ -87,8 +87,7 @@ class EngineWorker(QObject):
                 from aded_engine.models import fetch_demo_model
                 path = str(fetch_demo_model(log=self.status.emit))
             # the old model stays loaded until the new one works: a bad file loses nothing
-            session = ChatSession(path, SessionSettings(backend=settings),
-                                  progress=self._note_progress)
+            session = ChatSession(path, settings, progress=self._note_progress)
         except ModelLoadError as exc:
             self.loadFailed.emit(str(exc))
             return
@@ -151,6 +150,12 @@ class EngineWorker(QObject):
             return
         self.contextUsage.emit(n, self.session.backend.n_ctx)
 
+    @Slot(object)
+    def configure(self, settings) -> None:
+        """New ADED knobs (``SessionSettings``; its backend part needs a reload instead)."""
+        if self.session is not None:
+            self.session.reconfigure(settings.aded, settings.table)
+
     @Slot(dict)
     def forget(self, by_table: dict) -> None:
         """Make each table forget what it learned from a deleted conversation: the loaded
@@ -200,6 +205,7 @@ class EngineClient(QObject):
     _generate = Signal(object)
     _measure = Signal(list)
     _forget = Signal(dict)
+    _configure = Signal(object)
     _reset_tables = Signal()
     _close = Signal()
 
@@ -214,6 +220,7 @@ class EngineClient(QObject):
         self._generate.connect(self.worker.generate)
         self._measure.connect(self.worker.measure)
         self._forget.connect(self.worker.forget)
+        self._configure.connect(self.worker.configure)
         self._reset_tables.connect(self.worker.reset_tables)
         self._close.connect(self.worker.close)
         self.worker.finished.connect(self._on_done)
@@ -239,14 +246,14 @@ class EngineClient(QObject):
             if slot is not None:
                 getattr(self.worker, name).connect(slot)
 
-    def load(self, path: str, backend_settings) -> bool:
+    def load(self, path: str, settings: SessionSettings) -> bool:
         """Load a model file; an empty path means the demo model."""
         if self.busy or self.loading:
             return False
         self.loading = True
         self.worker.load_fraction = 0.0
         self._poll.start()
-        self._load.emit(path, backend_settings)
+        self._load.emit(path, settings)
         return True
 
     def generate(self, messages: list[dict], sampling: SamplingSettings, aded: bool = True,
@@ -267,6 +274,10 @@ class EngineClient(QObject):
     def measure(self, messages: list[dict]) -> None:
         if self.info is not None:
             self._measure.emit(messages)
+
+    def configure(self, settings: SessionSettings) -> None:
+        """Apply new ADED knobs to the loaded model (queued after any running reply)."""
+        self._configure.emit(settings)
 
     def forget(self, by_table: dict[str | None, list[str]]) -> None:
         """Forget a deleted conversation in the tables that learned it (with or without a

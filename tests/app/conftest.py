@@ -57,7 +57,7 @@ def engine(qapp, module_data_dir, demo_model):
     from PySide6.QtCore import QCoreApplication
     from app.worker import EngineClient
     client = EngineClient()
-    client.load(str(demo_model), small_settings().backend_settings())
+    client.load(str(demo_model), small_settings().session_settings())
     import time
     deadline = time.monotonic() + 120
     while client.info is None and time.monotonic() < deadline:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from aded_engine.paths import tables_dir
 from aded_engine.table_store import load_table, table_path
 from aded_engine.trigram import ctx_key
 from app.main_window import MainWindow
+from app.settings import sampling_settings
 from app.speed_history import COLUMNS
 from app.store import COMPLETE, PARTIAL, STOPPED, ConversationStore
 
@@ -367,3 +368,88 @@ def test_a_table_forgets_a_deleted_conversation_with_no_model_loaded(qtbot, engi
     idle.forget({session.fingerprint: ["hi", text], "0" * 32: ["unknown tokenizer"]})
     assert len(messages) == 1 and "Reset learned tables" in messages[0], messages  # unknown one
     assert not any(learned_trigrams(on_disk(), tokens))
+
+
+def test_rename_and_export_as_markdown_and_json(qtbot, make_window, tmp_path, monkeypatch):
+    import json
+
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    window = make_window()
+    send_and_wait(qtbot, window, "Say hello in Japanese 🙂")
+    cid = window.current_id
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("  Greetings 日本語  ", True))
+    window.rename_conversation(cid)
+    assert window.store.get_conversation(cid).title == "Greetings 日本語"
+    assert window.sidebar.list.item(0).text().startswith("Greetings 日本語")
+
+    user, reply = db_messages(window)
+    for kind, name in (("md", "chat.md"), ("json", "chat.json")):
+        target = tmp_path / name
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, t=target, **k: (str(t), ""))
+        window.export_conversation(cid, kind)
+        assert target.exists()
+    markdown = (tmp_path / "chat.md").read_text(encoding="utf-8")
+    assert "Greetings 日本語" in markdown and user.content in markdown
+    assert reply.content.strip()[:30] in markdown
+    data = json.loads((tmp_path / "chat.json").read_text(encoding="utf-8"))
+    assert [m["content"] for m in data["messages"]] == [user.content, reply.content]
+    assert [m["role"] for m in data["messages"]] == ["user", "assistant"]
+
+
+def test_conversation_settings_dialog_sets_system_prompt_and_sampling(qtbot, make_window,
+                                                                      monkeypatch):
+    from app.dialogs import ConversationDialog
+
+    window = make_window()
+    window.new_conversation()
+
+    def fill(dialog):
+        dialog.prompt.setPlainText("You are a pirate.")
+        dialog.sampling.fields["temperature"].setValue(0.9)
+        dialog.sampling.fields["seed"].setValue(7)
+        dialog.sampling.fields["max_tokens"].setValue(33)
+        return True
+
+    monkeypatch.setattr(ConversationDialog, "exec", fill)
+    window.edit_conversation_settings()
+    conv = window.current()
+    assert conv.system_prompt == "You are a pirate."
+    assert window.sampling_values(conv)["temperature"] == 0.9
+    assert sampling_settings(window.sampling_values(conv)).seed == 7
+    assert conv.chat_messages()[0] == {"role": "system", "content": "You are a pirate."}
+
+    def greedy(dialog):
+        next(b for b in dialog.findChildren(QPushButton) if b.text() == "Greedy").click()
+        return True
+
+    monkeypatch.setattr(ConversationDialog, "exec", greedy)
+    window.edit_conversation_settings()
+    assert window.sampling_values(window.current())["temperature"] == 0.0
+
+
+def test_settings_dialog_applies_aded_knobs_without_reloading(qtbot, make_window, monkeypatch):
+    from app.dialogs import SettingsDialog
+    from app.settings import load_settings
+
+    window = make_window()
+    session = window.client.worker.session
+
+    def fill(dialog):
+        dialog.simulations.setValue(16)
+        dialog.depth.setValue(5)
+        dialog.adaptation.setCurrentIndex(dialog.adaptation.findData("paper"))
+        return True
+
+    monkeypatch.setattr(SettingsDialog, "exec", fill)
+    window.edit_settings()
+    applied = []
+    run_in_engine_thread(qtbot, window.client, lambda s: applied.append(s.settings))
+    assert window.client.worker.session is session  # no reload for ADED knobs
+    assert applied[0].aded.search_settings.simulations == 16
+    assert applied[0].aded.search_settings.max_depth == 5
+    assert applied[0].table.adaptation == "paper"
+    saved = load_settings()
+    assert (saved.draft_simulations, saved.draft_depth, saved.table_adaptation) == (16, 5, "paper")
+    send_and_wait(qtbot, window, "Hi")  # decodes with them
+    assert db_messages(window)[-1].status == COMPLETE

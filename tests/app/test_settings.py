@@ -36,3 +36,16 @@ def test_sampling_settings_clamps_and_maps_seed():
     s = sampling_settings({"temperature": -1, "top_p": 7, "seed": -1, "max_tokens": 0})
     assert (s.temperature, s.top_p, s.seed, s.max_tokens) == (0.0, 1.0, None, 1)
     assert sampling_settings({"seed": 42}).seed == 42
+
+
+def test_aded_knobs_reach_the_session_settings_and_bad_ones_fall_back(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"draft_simulations": 12, "draft_depth": 99,
+                                "table_adaptation": "paper"}))
+    s = load_settings(path).session_settings()
+    assert s.aded.search_settings.simulations == 12
+    assert s.aded.search_settings.max_depth == 16  # clamped
+    assert s.table.adaptation == "paper"
+    path.write_text(json.dumps({"table_adaptation": "astrology", "draft_depth": "deep"}))
+    s = load_settings(path).session_settings()
+    assert s.table.adaptation == "decay" and s.aded.search_settings.max_depth == 8
