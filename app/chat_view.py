@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QTimer, Signal
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
@@ -17,10 +19,9 @@ from .drafted import drafted_html
 from .markdown import code_blocks, to_html
 from .speed_meter import stats_line
 from .store import ERROR, PARTIAL, STOPPED, Message
+from .theme import LIGHT, Theme, theme_for
 
 FLUSH_MS = 33  # ~30 Hz
-USER_BG = "#e8f0fe"
-ASSISTANT_BG = "#f7f8fa"
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
 STATUS_NOTES = {PARTIAL: "writing…", STOPPED: "stopped", ERROR: "error"}
 # Longer messages (a pasted file) show their beginning only: laying out megabytes of rich
@@ -28,50 +29,57 @@ STATUS_NOTES = {PARTIAL: "writing…", STOPPED: "stopped", ERROR: "error"}
 DISPLAY_LIMIT = 20_000
 
 
-def body_html(index: int, msg: Message, busy: bool, show_drafts: bool) -> str:
+@dataclass(frozen=True)
+class ViewOptions:
+    busy: bool = False  # a reply is streaming: no actions, no copy links
+    show_drafts: bool = False  # replies as text with the accepted drafts highlighted
+    theme: Theme = LIGHT
+
+
+def body_html(index: int, msg: Message, view: ViewOptions) -> str:
+    muted = view.theme.muted
+    if not msg.content and msg.status == PARTIAL:
+        return f"<p style=\"color:{muted};\"><i>…</i></p>"
     spans = (msg.stats or {}).get("drafted_spans")
-    if show_drafts and msg.role == "assistant" and isinstance(spans, list):
-        return drafted_html(msg.content, spans)
+    if view.show_drafts and msg.role == "assistant" and isinstance(spans, list):
+        return drafted_html(msg.content, spans, view.theme)
     text, cut = msg.content[:DISPLAY_LIMIT], len(msg.content) - DISPLAY_LIMIT
-    body = to_html(text, copy_prefix=None if busy else f"act:copycode:{index}:")
+    body = to_html(text, None if view.busy else f"act:copycode:{index}:", view.theme)
     if cut > 0:
-        body += (f"<p style=\"color:#6b7280;\"><i>… {cut:,} more characters not shown "
+        body += (f"<p style=\"color:{muted};\"><i>… {cut:,} more characters not shown "
                  f"(Copy copies the whole message).</i></p>")
     return body
 
 
-def message_html(index: int, msg: Message, is_last_reply: bool, busy: bool,
-                 show_drafts: bool = False) -> str:
+def message_html(index: int, msg: Message, is_last_reply: bool, view: ViewOptions) -> str:
     """One message as a full-width table row: a header (who, status, actions), the body,
     and for replies a statistics line."""
-    bg = USER_BG if msg.role == "user" else ASSISTANT_BG
-    accent = "#1a56db" if msg.role == "user" else "#047857"
+    t = view.theme
+    bg = t.user_bg if msg.role == "user" else t.assistant_bg
+    accent = t.user_accent if msg.role == "user" else t.assistant_accent
     note = STATUS_NOTES.get(msg.status, "")
-    note_html = f" <span style=\"color:#b45309;\">({note})</span>" if note else ""
+    note_html = f" <span style=\"color:{t.note};\">({note})</span>" if note else ""
     actions = []
-    if not busy:
+    if not view.busy:
         actions.append(f"<a href=\"act:copymsg:{index}\">Copy</a>")
         if msg.role == "user":
             actions.append(f"<a href=\"act:edit:{index}\">Edit</a>")
         if is_last_reply:
             actions.append(f"<a href=\"act:regen:{index}\">Regenerate</a>")
-    body = body_html(index, msg, busy, show_drafts)
-    if not msg.content and msg.status == PARTIAL:
-        body = "<p style=\"color:#6b7280;\"><i>…</i></p>"
     details = ""
     stats = msg.stats or {}
     if msg.role == "assistant" and "tokens" in stats:
-        details = (f"<p style=\"color:#6b7280; font-size:small; margin-top:2px;\">"
+        details = (f"<p style=\"color:{t.muted}; font-size:small; margin-top:2px;\">"
                    f"{html.escape(stats_line(stats))}</p>")
     if stats.get("error"):
-        details += f"<p style=\"color:#b91c1c;\">{html.escape(str(stats['error']))}</p>"
+        details += f"<p style=\"color:{t.error};\">{html.escape(str(stats['error']))}</p>"
     return (f"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"10\" "
-            f"style=\"background-color:{bg}; border-left:4px solid {accent}; "
+            f"style=\"background-color:{bg}; color:{t.text}; border-left:4px solid {accent}; "
             f"margin-bottom:10px;\"><tr><td>"
             f"<p style=\"margin:0;\"><b style=\"color:{accent};\">"
             f"{ROLE_NAMES.get(msg.role, msg.role)}</b>{note_html}"
             f"&nbsp;&nbsp;&nbsp;<span style=\"font-size:small;\">{' · '.join(actions)}</span></p>"
-            f"{body}{details}</td></tr></table>")
+            f"{body_html(index, msg, view)}{details}</td></tr></table>")
 
 
 class ChatView(QTextBrowser):
@@ -114,7 +122,8 @@ class ChatView(QTextBrowser):
         self._pending = ""
         last_reply = self._last_reply_index()
         head = self.messages[:-1] if stream else self.messages
-        self.setHtml("".join(message_html(i, m, i == last_reply, self.busy, self.show_drafts)
+        view = self.view_options()
+        self.setHtml("".join(message_html(i, m, i == last_reply, view)
                              for i, m in enumerate(head)))
         self._stream_start = -1
         if stream:
@@ -158,11 +167,19 @@ class ChatView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.setPosition(self._stream_start)
         cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
-        cursor.insertHtml(message_html(len(self.messages) - 1, self.messages[-1], False, True,
-                                       self.show_drafts))
+        cursor.insertHtml(message_html(len(self.messages) - 1, self.messages[-1], False,
+                                       self.view_options()))
         self.renders += 1
         if at_bottom:
             self.scroll_to_bottom()
+
+    def view_options(self) -> ViewOptions:
+        return ViewOptions(self.busy, self.show_drafts, theme_for(self.palette()))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange:  # the system switched light / dark
+            self.render_all()
 
     def set_show_drafts(self, on: bool) -> None:
         self.show_drafts = on

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-DRAFT_BG = "#fde68a"  # amber: readable on the light message background
+from .theme import LIGHT, Theme
 
 
 def extend_spans(spans: list[list[int]], offset: int, pieces: list[tuple[str, bool]]) -> None:
@@ -31,7 +31,7 @@ def drafted_share(text: str, spans: list[list[int]]) -> float:
     return covered / len(text) if text else 0.0
 
 
-def drafted_html(text: str, spans: list[list[int]]) -> str:
+def drafted_html(text: str, spans: list[list[int]], theme: Theme = LIGHT) -> str:
     """The reply as plain text (Markdown is not rendered in this view: a code fence could
     hide where a draft began) with the drafted characters highlighted."""
     out, pos = [], 0
@@ -40,12 +40,12 @@ def drafted_html(text: str, spans: list[list[int]]) -> str:
         if start >= end:
             continue
         out.append(html.escape(text[pos:start]))
-        out.append(f"<span style=\"background-color:{DRAFT_BG};\">"
+        out.append(f"<span style=\"background-color:{theme.draft_bg};\">"
                    f"{html.escape(text[start:end])}</span>")
         pos = end
     out.append(html.escape(text[pos:]))
     body = "".join(out).replace("\n", "<br>")
-    legend = (f"<p style=\"color:#6b7280; font-size:small;\"><span style=\"background-color:"
-              f"{DRAFT_BG};\">&nbsp;highlighted&nbsp;</span> drafted by ADED and accepted by the "
+    legend = (f"<p style=\"color:{theme.muted}; font-size:small;\"><span style=\""
+              f"background-color:{theme.draft_bg};\">&nbsp;highlighted&nbsp;</span> drafted by ADED and accepted by the "
               f"model: {100 * drafted_share(text, spans):.0f}% of this reply</p>")
     return f"<p style=\"white-space:pre-wrap;\">{body}</p>{legend}"

@@ -162,8 +162,7 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("No model")
         self.context_label = QLabel("")
         for label in (self.model_label, self.context_label):
-            label.setContentsMargins(8, 0, 8, 0)
-            label.setStyleSheet("color:#374151;")
+            label.setContentsMargins(8, 0, 8, 0)  # colour from the palette: light or dark
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(160)

@@ -20,12 +20,11 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-CODE_BG = "#eceff3"
-CODE_BORDER = "#d0d4da"
+from .theme import LIGHT, Theme
+
 MONO = "'DejaVu Sans Mono','Menlo','Consolas',monospace"
 HEADING_SIZES = {1: "x-large", 2: "large"}
 
-_FORMATTER = HtmlFormatter(nowrap=True, noclasses=True, style="default")
 
 
 @dataclass
@@ -47,23 +46,28 @@ def _lexer(language: str):
         return None
 
 
-def highlighted(block: CodeBlock) -> str:
+@lru_cache(maxsize=4)
+def _formatter(style: str) -> HtmlFormatter:
+    return HtmlFormatter(nowrap=True, noclasses=True, style=style)
+
+
+def highlighted(block: CodeBlock, theme: Theme = LIGHT) -> str:
     """The code as HTML, coloured when its language is known (escaped either way)."""
     lexer = _lexer(block.language.lower()) if block.language else None
     if lexer is None:
         return html.escape(block.code)
-    return highlight(block.code, lexer, _FORMATTER).removesuffix("\n")
+    return highlight(block.code, lexer, _formatter(theme.code_style)).removesuffix("\n")
 
 
-def code_html(block: CodeBlock, copy_href: str | None) -> str:
-    code = highlighted(block) or "&nbsp;"
+def code_html(block: CodeBlock, copy_href: str | None, theme: Theme = LIGHT) -> str:
+    code = highlighted(block, theme) or "&nbsp;"
     label = html.escape(block.language or "code")
     copy = (f"<a href=\"{copy_href}\" style=\"text-decoration:none;\">Copy</a>"
             if copy_href else "")
     return (f"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"6\" "
-            f"style=\"background-color:{CODE_BG}; border:1px solid {CODE_BORDER}; "
+            f"style=\"background-color:{theme.code_bg}; border:1px solid {theme.code_border}; "
             f"border-collapse:collapse; margin-top:4px; margin-bottom:6px;\">"
-            f"<tr><td style=\"color:#6b7280; font-size:small; border:none;\">{label}</td>"
+            f"<tr><td style=\"color:{theme.muted}; font-size:small; border:none;\">{label}</td>"
             f"<td align=\"right\" style=\"font-size:small; border:none;\">{copy}</td></tr>"
             f"<tr><td colspan=\"2\" style=\"border:none;\">"
             f"<pre style=\"font-family:{MONO}; margin:0;\">{code}</pre></td></tr></table>")
@@ -74,7 +78,8 @@ def _code_rule(tokens, idx, _options, env) -> str:
     n = env.setdefault("n_code", 0)
     env["n_code"] = n + 1
     prefix = env.get("copy_prefix")
-    return code_html(_block(tokens[idx]), None if prefix is None else f"{prefix}{n}")
+    return code_html(_block(tokens[idx]), None if prefix is None else f"{prefix}{n}",
+                     env["theme"])
 
 
 def _heading_open(tokens, idx, _options, _env) -> str:
@@ -88,12 +93,13 @@ def _make_parser() -> MarkdownIt:
     rules["fence"] = rules["code_block"] = _code_rule
     rules["heading_open"] = _heading_open
     rules["heading_close"] = lambda *_: "</p>\n"
-    rules["code_inline"] = lambda tokens, idx, *_: (
-        f"<code style=\"font-family:{MONO}; background-color:{CODE_BG};\">"
+    rules["code_inline"] = lambda tokens, idx, _options, env: (
+        f"<code style=\"font-family:{MONO}; background-color:{env['theme'].code_bg};\">"
         f"&nbsp;{html.escape(tokens[idx].content)}&nbsp;</code>")
-    rules["table_open"] = lambda *_: (
+    rules["table_open"] = lambda _tokens, _idx, _options, env: (
         f"<table border=\"1\" cellspacing=\"0\" cellpadding=\"4\" style=\"border-collapse:"
-        f"collapse; border-color:{CODE_BORDER}; margin-top:4px; margin-bottom:6px;\">\n")
+        f"collapse; border-color:{env['theme'].code_border}; margin-top:4px; "
+        f"margin-bottom:6px;\">\n")
     return md
 
 
@@ -105,6 +111,6 @@ def code_blocks(text: str) -> list[CodeBlock]:
     return [_block(t) for t in _MD.parse(text) if t.type in ("fence", "code_block")]
 
 
-def to_html(text: str, copy_prefix: str | None = None) -> str:
+def to_html(text: str, copy_prefix: str | None = None, theme: Theme = LIGHT) -> str:
     """Markdown → HTML. ``copy_prefix``: code block n gets a "Copy" link to f"{prefix}{n}"."""
-    return _MD.render(text, {"copy_prefix": copy_prefix})
+    return _MD.render(text, {"copy_prefix": copy_prefix, "theme": theme})

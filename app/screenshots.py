@@ -1,8 +1,9 @@
 """Render screenshots of the real window offscreen: ``python -m app.screenshots OUTDIR``.
 
 Everything shown is real: the demo model answers in a throw-away data folder, one finished
-conversation with a code block (``conversation.png``) and the speed meter while a second
-reply streams (``mid-reply.png``).
+conversation with a code block (``conversation.png``), the speed meter while a second
+reply streams (``mid-reply.png``), and the "Mark drafted tokens" view of a reply that
+repeats earlier text (``drafted.png``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ CODE_PROMPT = ("Write a Python function that reverses a list. Put the code in a 
                "code block.")
 STREAM_PROMPT = ("Write a Python class for a bank account with deposit and withdraw "
                  "methods, then explain it.")
+REPEAT_PROMPT = "Write the same class again, unchanged."
 SIZE = (1280, 800)
+SHOTS = ("conversation.png", "mid-reply.png", "drafted.png")
 
 
 def wait_for(condition, timeout_s: float) -> bool:
@@ -69,9 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     wait_for(lambda: window.reply is None or window.speed.stats.get("tokens", 0) >= 60, 300)
     wait_for(lambda: False, 0.1)
     window.grab().save(str(out / "mid-reply.png"))
+
+    wait_for(lambda: window.reply is None, 300)
+    window.send_message(REPEAT_PROMPT)
+    wait_for(lambda: window.reply is None, 300)
+    window.drafts_action.trigger()
+    wait_for(lambda: False, 0.3)
+    window.chat.scroll_to_bottom()
+    window.grab().save(str(out / "drafted.png"))
+    window.drafts_action.trigger()  # leave the setting as it was (throw-away folder anyway)
     window.close()
     store.close()
-    for name in ("conversation.png", "mid-reply.png"):
+    for name in SHOTS:
         print(out / name)
     return 0
 

@@ -67,7 +67,10 @@ def test_stats_line():
 
 
 def test_drafted_tokens_are_marked_only_in_that_view(qtbot):
-    from app.drafted import DRAFT_BG, drafted_html, extend_spans
+    from app.drafted import drafted_html, extend_spans
+    from app.theme import LIGHT
+
+    DRAFT_BG = LIGHT.draft_bg
 
     spans: list[list[int]] = []
     extend_spans(spans, 0, [("Hel", False), ("lo", True), (" wor", True), ("ld", False)])
@@ -99,3 +102,21 @@ def test_a_huge_message_shows_its_beginning_and_copies_whole(qtbot):
     assert len(shown) < DISPLAY_LIMIT + 500 and "more characters not shown" in shown
     view.on_anchor(QUrl("act:copymsg:0"))
     assert QGuiApplication.clipboard().text() == huge
+
+
+def test_dark_system_theme_gives_a_dark_transcript(qtbot):
+    from PySide6.QtGui import QColor, QPalette
+
+    from app.theme import DARK, LIGHT
+
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.set_messages([Message(1, "user", "code please"),
+                       Message(2, "assistant", REPLY, COMPLETE, {"tokens": 9})])
+    assert LIGHT.user_bg in view.toHtml()
+    dark = QPalette(view.palette())
+    dark.setColor(QPalette.Base, QColor("#1b1d22"))
+    dark.setColor(QPalette.Text, QColor("#e5e7eb"))
+    view.setPalette(dark)  # what a system switch to dark mode does
+    html = view.toHtml()
+    assert DARK.user_bg in html and DARK.code_bg in html and LIGHT.user_bg not in html
