@@ -570,6 +570,8 @@ class MainWindow(QMainWindow):
         self.store.update_message(reply.message_id, content=text, status=status, stats=stats)
         self.store.touch(reply.conversation_id)
         self.composer.set_busy(False)
+        if isinstance(self.info_dialog, SpeedHistoryDialog) and self.info_dialog.isVisible():
+            self.info_dialog.refresh()  # the new reply's numbers appear at once
         if reply.conversation_id == self.current_id:
             self.chat.end_reply(text, status, stats)
             self.client.measure(self.current().chat_messages())

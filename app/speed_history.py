@@ -81,17 +81,26 @@ class SpeedHistoryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Speed history")
         self.resize(760, 520)
-        self.conversation_panel = SpeedHistoryPanel(
-            store.reply_speeds(conversation_id=conversation_id) if conversation_id else [],
-            "" if conversation_id else "No conversation is open.")
-        self.model_panel = SpeedHistoryPanel(
-            store.reply_speeds(model=model) if model else [],
-            "" if model else "No model is loaded.")
+        self.store, self.conversation_id, self.model = store, conversation_id, model
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.conversation_panel, "This conversation")
-        self.tabs.addTab(self.model_panel, f"Model {model}" if model else "Model")
+        self.refresh()
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         box = QVBoxLayout(self)
         box.addWidget(self.tabs)
         box.addWidget(buttons)
+
+    def refresh(self) -> None:
+        """Read the replies again (the window calls this when a reply finishes)."""
+        current = self.tabs.currentIndex()
+        self.tabs.clear()
+        cid, model = self.conversation_id, self.model
+        self.conversation_panel = SpeedHistoryPanel(
+            self.store.reply_speeds(conversation_id=cid) if cid else [],
+            "" if cid else "No conversation is open.")
+        self.model_panel = SpeedHistoryPanel(
+            self.store.reply_speeds(model=model) if model else [],
+            "" if model else "No model is loaded.")
+        self.tabs.addTab(self.conversation_panel, "This conversation")
+        self.tabs.addTab(self.model_panel, f"Model {model}" if model else "Model")
+        self.tabs.setCurrentIndex(max(0, current))

@@ -276,6 +276,10 @@ def test_speed_history_of_the_window_filters_by_the_loaded_model(qtbot, make_win
     assert [r[speedups] for r in dialog.conversation_panel.rows()] == ["1.20×", "2.00×", "1.40×"]
     assert [r[speedups] for r in dialog.model_panel.rows()] == ["1.20×", "1.40×", "1.60×"]
     assert loaded in dialog.tabs.tabText(1)
+    dialog.tabs.setCurrentIndex(1)
+    send_and_wait(qtbot, window, "One more, please.")  # the open history grows by itself
+    assert len(dialog.conversation_panel.rows()) == 4 and len(dialog.model_panel.rows()) == 4
+    assert dialog.tabs.currentIndex() == 1
 
 
 def test_help_menu_shows_the_data_locations(qtbot, make_window, tmp_path):
