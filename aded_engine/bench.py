@@ -47,7 +47,9 @@ ADED_VARIANTS = {
     "aded-fixed": AdedSettings(cost_aware=False, fixed_nodes=8),
 }
 PEERS = {"llama-cpp": 0, "pld2": 2, "pld10": 10}
-ALL_METHODS = ["ar", *PEERS, *ADED_VARIANTS]
+# with --llama-server PATH: that binary plain, and with llama.cpp's own n-gram speculation
+SERVER_PEERS = {"llama-server": None, "llama-server-ngram": "ngram-mod"}
+ALL_METHODS = ["ar", *PEERS, *ADED_VARIANTS, *SERVER_PEERS]
 
 
 @dataclass
@@ -100,7 +102,8 @@ def load_prompts(path: Path, limit: int | None) -> list[dict]:
 
 
 class Bench:
-    def __init__(self, model: str, methods: list[str], threads: int, n_ctx: int, max_tokens: int):
+    def __init__(self, model: str, methods: list[str], threads: int, n_ctx: int, max_tokens: int,
+                 llama_server: str | None = None):
         self.methods = methods
         self.max_tokens = max_tokens
         self.session = ChatSession(model, SessionSettings(
@@ -114,8 +117,21 @@ class Bench:
             from .peers import LlamaCppPeer  # imported only when asked: it loads more models
             self.peers = {m: LlamaCppPeer(model, self.session.backend.n_threads, n_ctx, PEERS[m])
                           for m in methods if m in PEERS}
+        self.servers = {}
+        if llama_server:
+            from .peers import LlamaServerPeer
+            self.servers = {m: LlamaServerPeer(llama_server, model, self.session.backend.n_threads,
+                                               n_ctx, SERVER_PEERS[m])
+                            for m in methods if m in SERVER_PEERS}
+
+    def close(self) -> None:
+        for server in self.servers.values():
+            server.close()
 
     def run_one(self, method: str, messages: list[dict], prompt: list[int]) -> tuple[Tally, list[int], str]:
+        if method in self.servers:
+            r = self.servers[method].complete(prompt, self.max_tokens)
+            return Tally(max(0, len(r.tokens) - 1), r.seconds, r.calls), r.tokens, r.text
         if method in self.peers:
             r = self.peers[method].chat(messages, self.max_tokens)
             timed = max(0, len(r.tokens) - 1)  # the first token comes with the prompt eval
@@ -235,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path)
     p.add_argument("--markdown", type=Path)
     p.add_argument("--data-dir", type=Path, help="tables and caches (default: a fresh temporary folder)")
+    p.add_argument("--llama-server", metavar="PATH",
+                   help="also run this llama.cpp server binary (loopback), plain and with "
+                        "--spec-type ngram-mod, on the same prompt tokens")
     p.add_argument("--table-load", type=int, metavar="TOKENS",
                    help="only time loading a history table learned from this many tokens")
     args = p.parse_args(argv)
@@ -248,16 +267,26 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown methods: {', '.join(sorted(unknown))}")
     if "ar" not in methods:
         methods.insert(0, "ar")  # every speedup is relative to plain decoding in this run
+    if args.llama_server:
+        if not Path(args.llama_server).is_file():
+            p.error(f"no llama.cpp server at {args.llama_server} "
+                    "(build one with packaging/build-llama-server.sh)")
+        methods += [m for m in SERVER_PEERS if m not in methods]
+    elif set(methods) & set(SERVER_PEERS):
+        p.error("the llama-server methods need --llama-server PATH")
     with tempfile.TemporaryDirectory(prefix="aded-bench-") as tmp:
         set_data_dir(args.data_dir or tmp)
         model = args.model or str(fetch_demo_model(log=lambda m: print(m, file=sys.stderr)))
         log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-        bench = Bench(model, methods, args.threads, args.ctx, args.max_tokens)
-        if args.warmup:
-            log(f"warm-up on {args.warmup}")
-            bench.run(load_prompts(args.warmup, None), "both", True, log, methods=["ar"])
-        prompts = load_prompts(args.prompts, args.limit)
-        report, records = bench.run(prompts, args.turns, not args.no_learn, log)
+        bench = Bench(model, methods, args.threads, args.ctx, args.max_tokens, args.llama_server)
+        try:
+            if args.warmup:
+                log(f"warm-up on {args.warmup}")
+                bench.run(load_prompts(args.warmup, None), "both", True, log, methods=["ar"])
+            prompts = load_prompts(args.prompts, args.limit)
+            report, records = bench.run(prompts, args.turns, not args.no_learn, log)
+        finally:
+            bench.close()
     result = {"meta": {"model": Path(model).name, "machine": f"{platform.machine()} "
                        f"{platform.processor() or ''} {_cpu_name()}".strip(),
                        "date": time.strftime("%Y-%m-%d"), "threads": bench.session.backend.n_threads,

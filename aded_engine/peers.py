@@ -1,5 +1,6 @@
 """What a user of llama-cpp-python has today, for the benchmark to compare against:
-``Llama.create_chat_completion`` with and without ``LlamaPromptLookupDecoding``.
+``Llama.create_chat_completion`` with and without ``LlamaPromptLookupDecoding``; and,
+optionally, a llama.cpp server binary with and without its own n-gram speculation.
 
 These are measured through llama-cpp-python's own high-level API on purpose (this is the
 only module besides backend.py that imports llama_cpp): the point is to time what users
@@ -8,8 +9,14 @@ would run, not our re-implementation of it.
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import llama_cpp
 from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
@@ -60,3 +67,73 @@ class LlamaCppPeer:
         tokens = self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
         return PeerResult(text, tokens, (end - first) if first else 0.0,
                           self.llama.eval_calls - calls_before)
+
+
+class LlamaServerPeer:
+    """A llama.cpp server binary on loopback: the optional peer ``aded-bench --llama-server
+    PATH``, plain or with llama.cpp's own n-gram speculation (``spec="ngram-mod"``).
+
+    It decodes the very prompt tokens the other methods get (``/completion`` takes token
+    ids), and its generation time is the server's own ``predicted_ms``.
+    """
+
+    def __init__(self, binary: str, model_path: str, n_threads: int, n_ctx: int,
+                 spec: str | None = None, start_timeout_s: float = 120.0):
+        self.port = _free_port()
+        self.log = tempfile.TemporaryFile()
+        cmd = [binary, "-m", model_path, "-t", str(n_threads), "-tb", str(n_threads),
+               "-c", str(n_ctx), "-np", "1", "--host", "127.0.0.1", "--port", str(self.port)]
+        if spec:
+            cmd += ["--spec-type", spec]
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + start_timeout_s
+        while not self._healthy():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(f"{binary} did not start serving {Path(model_path).name}:\n"
+                                   f"{self._log_tail()}")
+            time.sleep(0.2)
+
+    def _request(self, path: str, body: dict | None = None, timeout: float = 600.0) -> dict:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read())
+
+    def _healthy(self) -> bool:
+        try:
+            return self._request("/health", timeout=2.0).get("status") == "ok"
+        except (OSError, ValueError):
+            return False
+
+    def _log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-2000:]
+
+    def complete(self, prompt_tokens: list[int], max_tokens: int) -> PeerResult:
+        out = self._request("/completion", {
+            "prompt": prompt_tokens, "n_predict": max_tokens, "temperature": 0.0, "top_k": 1,
+            "cache_prompt": True, "return_tokens": True, "stream": False})
+        t = out["timings"]
+        tokens = list(out.get("tokens") or [])
+        generated = int(t["predicted_n"])
+        # the first token comes with the prompt's evaluation; every later call yields one
+        # token plus the drafts it accepted
+        calls = max(0, generated - 1 - int(t.get("draft_n_accepted", 0)))
+        return PeerResult(out.get("content", ""), tokens, float(t["predicted_ms"]) / 1000, calls)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

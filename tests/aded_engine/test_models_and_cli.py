@@ -74,3 +74,10 @@ def test_bench_writes_the_documented_schema(tmp_path):
     # every method's second turn followed plain decoding's first answer
     assert second["prompt_tokens"][:len(first["prompt_tokens"])] == first["prompt_tokens"]
     assert "| aded |" in proc.stdout
+
+
+def test_bench_refuses_a_missing_server_binary_before_loading_anything(tmp_path):
+    proc = run("aded_engine.bench", "--llama-server", str(tmp_path / "no-such-server"))
+    assert proc.returncode == 2 and "no llama.cpp server at" in proc.stderr
+    proc = run("aded_engine.bench", "--methods", "ar,llama-server-ngram")
+    assert proc.returncode == 2 and "need --llama-server PATH" in proc.stderr
