@@ -17,8 +17,8 @@ from typing import Callable, Sequence
 from .backend import BackendSettings, LlamaBackend, ModelLoadError
 from .chat_template import ChatFormatter
 from .cost import GPU_SIZES, CPU_SIZES, AcceptanceCalibration, cached_cost_curve
-from .json_map import read_json_entry, write_json_entry
 from .decode import AdedSettings, ReplyStats, StepEvent, TreeProposer, decode_reply
+from .json_map import read_json_entry, write_json_entry
 from .paths import cache_dir, tables_dir
 from .sampling import Sampler, SamplingSettings
 from .table_store import load_table, save_table, table_path
