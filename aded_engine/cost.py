@@ -163,7 +163,8 @@ class AcceptanceCalibration:
         except (KeyError, TypeError, ValueError):
             return False
         if (tried.shape != self.tried.shape or accepted.shape != tried.shape
-                or not np.all(np.isfinite(tried)) or np.any(accepted < 0) or np.any(accepted > tried)):
+                or not np.all(np.isfinite(tried)) or np.any(accepted < 0)
+                or np.any(accepted > tried)):
             return False
         self.tried, self.accepted = tried, accepted
         return True

@@ -8,7 +8,6 @@ written is re-rendered (the earlier messages stay laid out), so long replies sta
 from __future__ import annotations
 
 import html
-
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QTimer, Signal

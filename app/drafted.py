@@ -46,6 +46,7 @@ def drafted_html(text: str, spans: list[list[int]], theme: Theme = LIGHT) -> str
     out.append(html.escape(text[pos:]))
     body = "".join(out).replace("\n", "<br>")
     legend = (f"<p style=\"color:{theme.muted}; font-size:small;\"><span style=\""
-              f"background-color:{theme.draft_bg};\">&nbsp;highlighted&nbsp;</span> drafted by ADED and accepted by the "
-              f"model: {100 * drafted_share(text, spans):.0f}% of this reply</p>")
+              f"background-color:{theme.draft_bg};\">&nbsp;highlighted&nbsp;</span> drafted by "
+              f"ADED and accepted by the model: {100 * drafted_share(text, spans):.0f}% of "
+              f"this reply</p>")
     return f"<p style=\"white-space:pre-wrap;\">{body}</p>{legend}"

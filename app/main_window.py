@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QInputDialog, 
 from .chat_view import ChatView
 from .composer import Composer
 from .data_locations import DataLocationsDialog, data_locations
-from .drafted import extend_spans
 from .dialogs import ConversationDialog, SettingsDialog
+from .drafted import extend_spans
 from .settings import AppSettings, save_settings, sampling_settings
 from .sidebar import Sidebar
 from .speed_history import SpeedHistoryDialog
