@@ -44,6 +44,13 @@ class BackendSettings:
     n_seq_max: int = 64
     # Only the tokenizer (no weights, no context): to update a table of a model not loaded.
     vocab_only: bool = False
+    # llama.cpp's extra buffer types, which repack weights into interleaved rows (cheaper
+    # batches for Q4_0/Q4_K/IQ4_NL on x86). False is a safe mode for CPUs or builds where
+    # the repacked kernels crash (see probe.py).
+    repack: bool = True
+    # Split every batch into one-token micro-batches: the last safe mode, for builds whose
+    # many-row kernels crash on this CPU (ADED cannot draft then; see probe.py).
+    single_row_batches: bool = False
 
 
 def default_threads() -> int:
@@ -136,6 +143,7 @@ class LlamaBackend:
         mparams = ll.llama_model_default_params()
         mparams.n_gpu_layers = settings.n_gpu_layers
         mparams.vocab_only = settings.vocab_only
+        mparams.use_extra_bufts = settings.repack
         if progress is not None:
             def _progress(fraction, _user):
                 progress(float(fraction))
@@ -160,8 +168,8 @@ class LlamaBackend:
         cparams = ll.llama_context_default_params()
         cparams.n_ctx = min(settings.n_ctx, n_ctx_train) if n_ctx_train > 0 else settings.n_ctx
         cparams.n_batch = settings.n_batch
-        cparams.n_ubatch = settings.n_batch
-        cparams.n_seq_max = settings.n_seq_max
+        cparams.n_ubatch = 1 if settings.single_row_batches else settings.n_batch
+        cparams.n_seq_max = 1 if settings.single_row_batches else settings.n_seq_max
         cparams.kv_unified = True
         cparams.n_threads = self.n_threads
         cparams.n_threads_batch = self.n_threads  # equal: one- and many-token batches comparable

@@ -30,6 +30,8 @@ def _session(args) -> ChatSession:
         backend=BackendSettings(n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers),
         aded=AdedSettings(enabled=not args.no_aded))
     session = ChatSession(model, settings)
+    if session.load_note:
+        print(f"note: {session.load_note}", file=sys.stderr)
     for problem in session.table_problems:
         print(f"note: {problem}", file=sys.stderr)
     return session

@@ -96,6 +96,19 @@ def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES) -> C
     return curve
 
 
+def backend_cost_curve(backend, cache_file: Path) -> CostCurve:
+    """The batch-cost curve of a loaded model, cached per model file and everything in its
+    settings that changes the cost (the device, threads, GPU layers, attention, repacking)."""
+    s = backend.settings
+    if s.single_row_batches:
+        sizes = (1,)  # trees are never verified in this mode
+    else:
+        sizes = CPU_SIZES if backend.device_name == "CPU" else GPU_SIZES
+    key = (f"{backend.path.name}:{backend.path.stat().st_size}:{backend.device_name}:"
+           f"{backend.n_threads}:{s.n_gpu_layers}:{s.flash_attn}:{s.repack}")
+    return cached_cost_curve(backend, cache_file, key, sizes)
+
+
 # Evidence levels: the longest run of tokens ending at a draft node that the conversation
 # has seen before (TrigramDrafter.evidence) is below 3, 3, 4-5, 6-7, 8-11 or 12+. On
 # MT-Bench replies of SmolLM2, drafts with the same table probability are accepted about 0.3

@@ -16,10 +16,11 @@ from typing import Callable, Sequence
 
 from .backend import BackendSettings, LlamaBackend, ModelLoadError
 from .chat_template import ChatFormatter
-from .cost import GPU_SIZES, CPU_SIZES, AcceptanceCalibration, cached_cost_curve
+from .cost import AcceptanceCalibration, backend_cost_curve
 from .decode import AdedSettings, ReplyStats, StepEvent, TreeProposer, decode_reply
 from .json_map import read_json_entry, write_json_entry
 from .paths import cache_dir, tables_dir
+from .probe import safe_mode
 from .sampling import Sampler, SamplingSettings
 from .table_store import load_table, save_table, table_path
 from .trigram import (FrozenLayer, LearnedLayers, TableSettings, TrigramDrafter, common_prefix,
@@ -116,7 +117,13 @@ class TextStream:
 class ChatSession:
     def __init__(self, model_path: str | Path, settings: SessionSettings = SessionSettings(),
                  progress: Callable[[float], None] | None = None):
+        # The first use of a model file, llama.cpp build and CPU is tried in a child process:
+        # a native crash there picks a safe configuration instead of killing this process.
+        backend_settings, self.load_note = safe_mode(model_path, settings.backend)
+        settings = replace(settings, backend=backend_settings)
         self.settings = settings
+        # batches of more than one row crash here: plain decoding only
+        self.can_draft = not backend_settings.single_row_batches
         self.backend = LlamaBackend(model_path, settings.backend, progress)
         b = self.backend
         self.formatter = ChatFormatter(b.chat_template, b.token_text(b.bos) if b.bos >= 0 else "",
@@ -124,10 +131,7 @@ class ChatSession:
         self.fingerprint = b.vocab_fingerprint
         self.table_problems: list[str] = []
         self.learned = LearnedLayers(self._load_layer("history"), self._load_layer("corpus"))
-        sizes = CPU_SIZES if b.device_name == "CPU" else GPU_SIZES
-        key = (f"{b.path.name}:{b.path.stat().st_size}:{b.device_name}:{b.n_threads}:"
-               f"{settings.backend.n_gpu_layers}:{settings.backend.flash_attn}")
-        self.curve = cached_cost_curve(b, cache_dir() / "batch-cost.json", key, sizes)
+        self.curve = backend_cost_curve(b, cache_dir() / "batch-cost.json")
         # how often this model accepts drafts: learned with use, like the tables
         self._calibration_key = f"{b.path.name}:{b.path.stat().st_size}"
         self.proposer = self.new_proposer(settings.aded)
@@ -144,7 +148,8 @@ class ChatSession:
                 "gpu_layers": self.settings.backend.n_gpu_layers, "n_ctx": b.n_ctx,
                 "n_vocab": b.n_vocab, "chat_template": "fallback (ChatML)" if
                 self.formatter.is_fallback else "from the model",
-                "single_token_ms": round(self.curve.single_token_ms, 2)}
+                "single_token_ms": round(self.curve.single_token_ms, 2),
+                "load_note": self.load_note}
 
     # --- tables ------------------------------------------------------------------------
     def _load_layer(self, name: str) -> FrozenLayer:
@@ -162,6 +167,8 @@ class ChatSession:
     def new_proposer(self, aded: AdedSettings) -> TreeProposer:
         """A drafter with its own live table and calibration over this model's tables
         (the benchmark runs several side by side)."""
+        if not self.can_draft:
+            aded = replace(aded, enabled=False)
         drafter = TrigramDrafter(self.settings.table, self.learned, adapt=aded.adapt)
         calibration = AcceptanceCalibration()
         saved = read_json_entry(self._calibration_file, self._calibration_key)

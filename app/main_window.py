@@ -405,15 +405,17 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.settings.add_recent(info["path"])
         save_settings(self.settings)
+        safe = " · safe mode" if info.get("load_note") else ""
         self.model_label.setText(
             f"{info['model']} · {info['device']} · {info['threads']} threads · "
-            f"{info['gpu_layers']} GPU layers · context {info['n_ctx']}")
+            f"{info['gpu_layers']} GPU layers · context {info['n_ctx']}{safe}")
         self.model_label.setToolTip(f"{info['description']}\nchat template: "
-                                    f"{info['chat_template']}")
-        note = ""
+                                    f"{info['chat_template']}"
+                                    + (f"\n{info['load_note']}" if safe else ""))
+        note = f" in safe mode: {info['load_note']}" if safe else ""
         if info.get("table_problems"):
-            note = " (learned table reset: " + "; ".join(info["table_problems"]) + ")"
-        self.statusBar().showMessage(f"Loaded {info['model']}{note}", 8000)
+            note += " (learned table reset: " + "; ".join(info["table_problems"]) + ")"
+        self.statusBar().showMessage(f"Loaded {info['model']}{note}", 30000 if safe else 8000)
         self.welcome.message.setText("")
         self.reset_tables_action.setEnabled(True)
         self.update_page()

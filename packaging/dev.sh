@@ -3,10 +3,12 @@
 #
 #   bash packaging/dev.sh app    set up, fetch the demo model, start the window on it
 #   bash packaging/dev.sh test   set up, fetch the demo model, run the whole test suite
+#   bash packaging/dev.sh setup  set up and fetch the demo model only
 #
 # Set-up is idempotent: a virtual environment in .venv with the project and its test extra.
-# The first install of llama-cpp-python compiles llama.cpp (about 15-25 minutes on 2 cores);
-# pip keeps the built wheel in its cache, so later set-ups take seconds. GPU builds: export
+# llama-cpp-python is compiled for this CPU by packaging/llama-wheel.sh (about 6-25 minutes
+# on 2 cores, the first time; its wheel is kept per CPU and build flags, so later set-ups
+# take seconds). AMX stays off (see that script). GPU builds: export
 # CMAKE_ARGS="-DGGML_CUDA=on" (or -DGGML_METAL=on) before the first run (see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +20,11 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
 stamp=.venv/.aded-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ packaging/llama-wheel.sh -nt "$stamp" ]; then
     .venv/bin/python -m pip install --disable-pip-version-check -q --upgrade pip
-    echo "installing ADED Chat and its dependencies (the first time compiles llama.cpp: 15-25 min)..."
+    wheel=$(PYTHON=.venv/bin/python bash packaging/llama-wheel.sh native)
+    echo "installing ADED Chat and its dependencies..."
+    .venv/bin/python -m pip install --disable-pip-version-check -q --force-reinstall --no-deps "$wheel"
     .venv/bin/python -m pip install --disable-pip-version-check -q -e ".[test]"
     touch "$stamp"
 fi
@@ -51,8 +55,12 @@ case "$what" in
     test)
         exec .venv/bin/python -m pytest -q "$@"
         ;;
+    setup)
+        qt_xcb_libs
+        echo "ready: .venv (demo model: $model)"
+        ;;
     *)
-        echo "usage: bash packaging/dev.sh app|test" >&2
+        echo "usage: bash packaging/dev.sh app|test|setup" >&2
         exit 2
         ;;
 esac

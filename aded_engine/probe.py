@@ -1,0 +1,167 @@
+"""Try a model in a child process before this process loads it.
+
+Some faults kill a process inside llama.cpp, where Python cannot catch them: ggml's AMX
+kernels die with SIGILL on their worker threads (the tile permission is asked for on the
+main thread only), and a GGUF file whose header says ``block_count`` 0 trips a
+``GGML_ASSERT`` abort. So the first time a model file, llama.cpp build and CPU meet, a child
+process opens the model and runs a batched decode (the cost curve, which the parent then
+reads from the cache instead of measuring it again). Configurations, tried in this order
+until a child survives:
+
+    full        what was asked for
+    no-repack   llama.cpp's extra buffer types off (no repacked weights, no AMX kernels)
+    single-row  every batch split into one-token micro-batches: plain decoding only
+
+If even the last child dies by a signal, the file is refused. The verdict is remembered per
+combination (``load-verdicts.json`` in the cache folder), so later loads start no child.
+A child that fails with a Python error (a file llama.cpp rejects cleanly) gives no verdict:
+the parent's own load then reports that error in plain words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import platform
+import signal
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import llama_cpp
+
+from .backend import BackendSettings, LlamaBackend, ModelLoadError, check_gguf_file
+from .cost import backend_cost_curve, measure_cost_curve
+from .json_map import read_json_entry, write_json_entry
+from .paths import cache_dir
+
+MODES = ("full", "no-repack", "single-row")
+REFUSED = "refused"
+PROBE_TIMEOUT_S = 600  # a very large model may take minutes to load; a hang gives no verdict
+# Test-only: a comma-separated list of modes in which the probe child kills itself with
+# SIGILL after loading the model, as ggml's AMX kernels do.
+CRASH_SWITCH = "ADED_PROBE_TEST_SIGILL"
+
+NOTES = {
+    "no-repack": "llama.cpp crashed on this computer with its repacked (AMX or interleaved) "
+                 "kernels for this model, so it runs without them; drafting may pay less.",
+    "single-row": "llama.cpp crashed on this computer whenever it evaluated more than one "
+                  "token at a time, so this model runs one token at a time: ADED drafting is "
+                  "off and long prompts are read slowly.",
+}
+
+
+def mode_settings(settings: BackendSettings, mode: str) -> BackendSettings:
+    if mode == "no-repack":
+        return replace(settings, repack=False)
+    if mode == "single-row":
+        return replace(settings, repack=False, single_row_batches=True)
+    return settings
+
+
+def _file_identity(path: Path) -> list:
+    st = path.stat()
+    return [str(path), st.st_size, st.st_mtime_ns]
+
+
+def _llama_build() -> list:
+    """The llama.cpp libraries in use (a rebuild or an upgrade is a new combination)."""
+    lib = Path(llama_cpp.__file__).parent / "lib"
+    files = sorted(p for p in lib.glob("*") if p.is_file()) if lib.is_dir() else []
+    return [llama_cpp.__version__] + [_file_identity(p) for p in files]
+
+
+def _cpu() -> str:
+    """The CPU model and its feature flags (what decides which kernels can run)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        wanted = ("model name", "flags", "Features", "CPU part")
+        seen = {l.split(":")[0].strip(): l for l in lines if l.split(":")[0].strip() in wanted}
+        return "\n".join(sorted(seen.values()))
+    except OSError:
+        return f"{platform.machine()} {platform.processor()}"
+
+
+def combination_key(path: Path, settings: BackendSettings) -> str:
+    parts = [_file_identity(path), _llama_build(), _cpu(), settings.n_gpu_layers,
+             settings.flash_attn, settings.n_threads]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+
+def _verdicts_file() -> Path:
+    return cache_dir() / "load-verdicts.json"
+
+
+def safe_mode(path: str | os.PathLike, settings: BackendSettings) -> tuple[BackendSettings, str | None]:
+    """The settings to load ``path`` with in this process, and a note in plain words when
+    they are not the ones asked for. Raises ModelLoadError for a file that crashes
+    llama.cpp in every configuration (or fails the cheap checks)."""
+    path = Path(path).expanduser().resolve()
+    check_gguf_file(path)
+    if settings.vocab_only:
+        return settings, None  # no weights, no decoding: nothing that can crash this way
+    key = combination_key(path, settings)
+    verdict = read_json_entry(_verdicts_file(), key)
+    if not (isinstance(verdict, dict) and verdict.get("mode") in MODES + (REFUSED,)):
+        verdict = probe(path, settings)
+        if verdict is None:
+            return settings, None
+        write_json_entry(_verdicts_file(), key, verdict)
+    if verdict["mode"] == REFUSED:
+        raise ModelLoadError(
+            f"{path.name}: llama.cpp crashed ({verdict.get('signal', 'a fatal signal')}) "
+            "opening or running this model on this computer, even one token at a time, so "
+            "it is not opened. The file may be damaged, or need a newer llama.cpp.")
+    return mode_settings(settings, verdict["mode"]), NOTES.get(verdict["mode"])
+
+
+def probe(path: Path, settings: BackendSettings) -> dict | None:
+    """Run the child in each mode until one survives: {"mode": ..., "signal": ...}; None
+    when a child fails without crashing or hangs (no verdict)."""
+    crash = None
+    for mode in MODES:
+        code = run_child(path, mode_settings(settings, mode), mode)
+        if code == 0:
+            return {"mode": mode, "signal": crash}
+        if code is None or not died_by_signal(code):
+            return None
+        crash = signal_name(code)
+    return {"mode": REFUSED, "signal": crash}
+
+
+def died_by_signal(exitcode: int) -> bool:
+    # POSIX: minus the signal number. Windows has no signals: any code but 0 and Python's 1.
+    return exitcode < 0 if os.name == "posix" else exitcode not in (0, 1)
+
+
+def signal_name(exitcode: int) -> str:
+    try:
+        return signal.Signals(-exitcode).name
+    except ValueError:
+        return f"exit code {exitcode}"
+
+
+def run_child(path: Path, settings: BackendSettings, mode: str) -> int | None:
+    """Exit code of a probe child (a fresh interpreter, so nothing of this process's state
+    is shared); None if it did not finish in time."""
+    ctx = multiprocessing.get_context("spawn")
+    child = ctx.Process(target=_probe_child, name=f"aded-probe-{mode}",
+                        args=(str(path), asdict(settings), mode,
+                              str(cache_dir() / "batch-cost.json")))
+    child.start()
+    child.join(PROBE_TIMEOUT_S)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        return None
+    return child.exitcode
+
+
+def _probe_child(path: str, settings: dict, mode: str, cost_cache: str) -> None:
+    backend = LlamaBackend(path, BackendSettings(**settings))
+    if mode in os.environ.get(CRASH_SWITCH, "").split(","):
+        os.kill(os.getpid(), signal.SIGILL)
+    measure_cost_curve(backend, (1, 8), repeats=1)  # the probe: always one batch of 8 rows
+    backend_cost_curve(backend, Path(cost_cache))  # so the parent finds the curve cached
+    backend.close()
