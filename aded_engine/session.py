@@ -95,7 +95,7 @@ class Reply:
     text: str
     tokens: list[int]
     stats: ReplyStats
-    fit: FitResult
+    fit: FitResult | None = None  # None: decoded from a token prompt, not from messages
     logits: list = field(default_factory=list, repr=False)
 
 
@@ -259,12 +259,16 @@ class ChatSession:
     def generate(self, messages: list[dict], sampling: SamplingSettings = SamplingSettings(),
                  on_event: Callable[[StreamEvent], None] | None = None,
                  should_stop: Callable[[], bool] = lambda: False,
-                 proposer: TreeProposer | None = None, keep_logits: bool = False) -> Reply:
+                 proposer: TreeProposer | None = None, keep_logits: bool = False,
+                 on_fit: Callable[[FitResult], None] | None = None) -> Reply:
+        """Reply to a conversation: fit it to the context (``on_fit`` hears how, before
+        decoding starts), then decode as ``generate_from_tokens`` does."""
         fit = self.fit(messages, sampling.max_tokens)
+        if on_fit is not None:
+            on_fit(fit)
         reply = self.generate_from_tokens(fit.prompt_tokens, sampling, on_event, should_stop,
                                           proposer, keep_logits)
-        reply.fit = fit
-        return reply
+        return replace(reply, fit=fit)
 
     def generate_from_tokens(self, prompt: list[int], sampling: SamplingSettings = SamplingSettings(),
                              on_event: Callable[[StreamEvent], None] | None = None,
@@ -294,7 +298,7 @@ class ChatSession:
         if proposer is self.proposer and proposer.settings.enabled:
             self._save_calibration()
         parts.append(stream.flush())
-        return Reply("".join(parts), text[len(prompt):], stats, FitResult([], 0, prompt), logits or [])
+        return Reply("".join(parts), text[len(prompt):], stats, logits=logits or [])
 
     @property
     def plain(self) -> TreeProposer:
