@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backend import BackendSettings
-from .decode import AdedSettings, TreeProposer
+from .proposer import AdedSettings, TreeProposer
 from .models import fetch_demo_model
 from .paths import set_data_dir
 from .sampling import SamplingSettings

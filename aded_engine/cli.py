@@ -14,14 +14,13 @@ import json
 import sys
 from pathlib import Path
 
-from .backend import ModelLoadError, quantize
+from .backend import BackendSettings, ModelLoadError, quantize
 from .corpus import read_corpus_files
 from .models import GEMMA3, SMOLLM2, ModelFetchError, fetch_demo_model
 from .paths import set_data_dir
+from .proposer import AdedSettings
 from .sampling import SamplingSettings
 from .session import ChatSession, ContextOverflowError, SessionSettings
-from .backend import BackendSettings
-from .decode import AdedSettings
 
 
 def _session(args) -> ChatSession:

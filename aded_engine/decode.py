@@ -8,100 +8,12 @@ conversation so far; the KV cache (sequence 0) holds ``text[:-1]``; the last tok
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable
 
-from .cost import (AcceptanceCalibration, CostCurve, choose_nodes, drafting_can_pay)
+from .proposer import AdedSettings, TreeProposer  # noqa: F401 (AdedSettings: older imports)
 from .sampling import Sampler
-from .search import DraftTree, SearchSettings, greedy_chain, mcts_tree
-from .trigram import NgramIndex, TrigramDrafter
-from .verify import Verification, verify_tree
-
-
-@dataclass(frozen=True)
-class AdedSettings:
-    enabled: bool = True
-    search: str = "mcts"  # "mcts" or "chain" (ablation: greedy chain, no search)
-    cost_aware: bool = True  # False (ablation): always verify ``fixed_nodes`` nodes
-    fixed_nodes: int = 8
-    adapt: bool = True  # False (ablation): the table does not learn during a reply
-    search_settings: SearchSettings = SearchSettings()
-
-
-class TreeProposer:
-    """Drafter interface: ``propose(text)`` a tree for the next tokens; ``learn(...)`` from
-    what the verifier accepted. "Nothing worth drafting" is an empty tree."""
-
-    def __init__(self, drafter: TrigramDrafter, settings: AdedSettings, curve: CostCurve,
-                 calibration: AcceptanceCalibration):
-        self.drafter = drafter
-        self.settings = settings
-        self.curve = curve
-        self.calibration = calibration
-        # Nodes the cost model kept per searched tree, on average: the search budget
-        # follows it, so a CPU that verifies a handful of nodes does not search for 48.
-        self.kept_nodes = float(settings.search_settings.simulations)
-
-    def search_budget(self) -> SearchSettings:
-        """The search settings with simulations cut to about what gets verified (twice the
-        nodes kept, plus enough to reach full depth), never above the configured number."""
-        ss = self.settings.search_settings
-        budget = int(2 * self.kept_nodes) + ss.max_depth
-        return replace(ss, simulations=max(ss.max_depth, min(ss.simulations, budget)))
-
-    def propose(self, text: list[int]) -> DraftTree:
-        s = self.settings
-        if not s.enabled or len(text) < 2:
-            return DraftTree()
-        a, b = text[-2], text[-1]
-        first = self.drafter.distribution(a, b)
-        if not first:
-            return DraftTree()
-        depth = s.search_settings.max_depth
-        evidence = self.drafter.evidence(text[-NgramIndex.SIZES[-1]:] + [first[0][0]])
-        if s.cost_aware and not drafting_can_pay(first[0][1], evidence, self.curve,
-                                                 self.calibration, depth):
-            return DraftTree()
-        if s.search == "mcts":
-            tree = mcts_tree(self.drafter.distribution, a, b, self.search_budget())
-        else:
-            tree = greedy_chain(self.drafter.distribution, a, b, s.search_settings)
-        tree.evidence = self.node_evidence(tree, text)
-        if s.cost_aware:
-            tree, _ = choose_nodes(tree, self.curve, self.calibration)
-        else:
-            tree, _ = choose_nodes(tree, _FREE, self.calibration, max_nodes=s.fixed_nodes)
-        self.kept_nodes += 0.1 * (len(tree) - self.kept_nodes)
-        return tree
-
-    def node_evidence(self, tree: DraftTree, text: list[int]) -> list[int]:
-        """The drafter's evidence for every node: its path appended to the text."""
-        tail = text[-NgramIndex.SIZES[-1]:]
-        paths: list[list[int]] = []
-        for token, parent in zip(tree.tokens, tree.parents):
-            paths.append((paths[parent] if parent >= 0 else tail) + [token])
-        return [self.drafter.evidence(p) for p in paths]
-
-    def start(self, text: list[int]) -> None:
-        """A new reply after ``text`` (plain decoding keeps no table)."""
-        if self.settings.enabled:
-            self.drafter.start(text)
-
-    def observe(self, tokens: list[int]) -> None:
-        """Verified tokens were appended to the text."""
-        if self.settings.enabled:
-            self.drafter.observe(tokens)
-
-    def learn(self, tree: DraftTree, result: Verification, verify_ms: float) -> None:
-        accepted = set(result.accepted_nodes)
-        for i, (q, e, parent) in enumerate(zip(tree.probs, tree.evidence, tree.parents)):
-            if parent < 0 or parent in accepted:
-                self.calibration.observe(q, e, i in accepted)
-        self.curve.observe(1 + len(tree), verify_ms)
-
-
-# a cost curve under which every node pays: the "fixed tree size" ablation
-_FREE = CostCurve([1, 1024], [1.0, 1.0])
+from .verify import verify_tree
 
 
 @dataclass

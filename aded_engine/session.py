@@ -17,10 +17,11 @@ from typing import Callable, Sequence
 from .backend import BackendSettings, LlamaBackend, ModelLoadError
 from .chat_template import ChatFormatter
 from .cost import AcceptanceCalibration, backend_cost_curve
-from .decode import AdedSettings, ReplyStats, StepEvent, TreeProposer, decode_reply
+from .decode import ReplyStats, StepEvent, decode_reply
 from .json_map import read_json_entry, write_json_entry
 from .paths import cache_dir, tables_dir
 from .probe import safe_mode
+from .proposer import AdedSettings, TreeProposer
 from .sampling import Sampler, SamplingSettings
 from .table_store import load_table, save_table, table_path
 from .trigram import (FrozenLayer, LearnedLayers, TableSettings, TrigramDrafter, common_prefix,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from aded_engine.backend import BackendSettings
-from aded_engine.decode import AdedSettings
+from aded_engine.proposer import AdedSettings
 from aded_engine.sampling import SamplingSettings
 from aded_engine.session import ChatSession, SessionSettings
 

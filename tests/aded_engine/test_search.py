@@ -51,7 +51,7 @@ def test_subset_and_depths():
 
 def test_search_budget_follows_the_nodes_the_cost_model_keeps():
     from aded_engine.cost import AcceptanceCalibration, CostCurve
-    from aded_engine.decode import AdedSettings, TreeProposer
+    from aded_engine.proposer import AdedSettings, TreeProposer
     from aded_engine.trigram import TrigramDrafter
 
     proposer = TreeProposer(TrigramDrafter(), AdedSettings(), CostCurve([1, 2], [1.0, 2.0]),

@@ -133,7 +133,7 @@ def test_drafted_paths_get_their_evidence():
     """The proposer attaches to each node the run it continues (a path retracing earlier
     text gains evidence with depth)."""
     from aded_engine.cost import AcceptanceCalibration, CostCurve
-    from aded_engine.decode import AdedSettings, TreeProposer
+    from aded_engine.proposer import AdedSettings, TreeProposer
     from aded_engine.search import greedy_chain
 
     d = TrigramDrafter(TableSettings())
