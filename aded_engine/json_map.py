@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .atomic_file import write_atomically
+
 
 def read_json_entry(path: Path, key: str):
     """One entry of a small JSON file that maps keys to records; None if absent or damaged."""
@@ -26,6 +28,4 @@ def write_json_entry(path: Path, key: str, value) -> None:
     if not isinstance(data, dict):
         data = {}
     data[key] = value
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
+    write_atomically(path, json.dumps(data, indent=1).encode())

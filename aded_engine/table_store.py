@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import struct
 import time
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic_file import write_atomically
 from .trigram import FrozenLayer
 
 MAGIC = b"ADEDTBL1"
@@ -56,13 +56,7 @@ def save_table(path: Path, layer: FrozenLayer, fingerprint: str, n_vocab: int) -
              meta=np.frombuffer(meta, dtype=np.uint8))
     payload = buf.getvalue()
     header = _HEADER.pack(MAGIC, VERSION, len(payload), hashlib.sha256(payload).digest())
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        f.write(header)
-        f.write(payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+    write_atomically(path, header + payload)
 
 
 def read_table(path: Path, fingerprint: str, n_vocab: int) -> FrozenLayer:

@@ -8,10 +8,10 @@ power cut leaves either the old file or the new one.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from aded_engine.atomic_file import write_atomically
 from aded_engine.backend import BackendSettings
 from aded_engine.decode import AdedSettings
 from aded_engine.sampling import SamplingSettings
@@ -114,6 +114,4 @@ def load_settings(path: Path | None = None) -> AppSettings:
 
 def save_settings(settings: AppSettings, path: Path | None = None) -> None:
     path = path or settings_path()
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(asdict(settings), indent=2).encode("utf-8"))
