@@ -15,8 +15,9 @@ JSON schema of ``--json``::
                   outputs: {NAME: {output_tokens: [...], text}}}]}
 
 ``agreement_with_ar``: mean over prompts of (common prefix with plain decoding's output) /
-(length of plain decoding's output); 1.0 means identical (see brief section 5 on why greedy
-outputs may legitimately differ at near-ties).
+(length of plain decoding's output); 1.0 means identical. Greedy outputs may differ where the
+top two logits nearly tie: on a CPU a token's logits round differently in a one-row batch than
+in a many-row one, so plain decoding and tree verification can pick different argmaxes there.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backend import BackendSettings
-from .proposer import AdedSettings, TreeProposer
+from .decode import DecodeCounts
 from .models import fetch_demo_model
 from .paths import set_data_dir
+from .proposer import AdedSettings, TreeProposer
 from .sampling import SamplingSettings
 from .session import ChatSession, SessionSettings
 from .trigram import common_prefix
@@ -53,33 +55,25 @@ ALL_METHODS = ["ar", *PEERS, *ADED_VARIANTS, *SERVER_PEERS]
 
 
 @dataclass
-class Tally:
-    tokens: int = 0
-    seconds: float = 0.0
-    calls: int = 0
-    nodes: int = 0
-    accepted: int = 0
-    draft_ms: float = 0.0
+class Tally(DecodeCounts):
+    """One method's counts over the prompts, and how far each output agreed with plain
+    decoding's."""
+
     agreement: list[float] = field(default_factory=list)
 
-    def add(self, other: "Tally") -> None:
-        self.tokens += other.tokens
-        self.seconds += other.seconds
-        self.calls += other.calls
-        self.nodes += other.nodes
-        self.accepted += other.accepted
-        self.draft_ms += other.draft_ms
-        self.agreement.extend(other.agreement)
+    def add(self, other: DecodeCounts) -> None:
+        super().add(other)
+        if isinstance(other, Tally):
+            self.agreement.extend(other.agreement)
 
     def report(self, ar: "Tally | None") -> dict:
-        tps = self.tokens / self.seconds if self.seconds else 0.0
-        ar_tps = ar.tokens / ar.seconds if ar and ar.seconds else 0.0
+        ar_tps = ar.tokens_per_s if ar else 0.0
         return {"tokens": self.tokens, "seconds": round(self.seconds, 3),
-                "tokens_per_s": round(tps, 2),
-                "speedup_vs_ar": round(tps / ar_tps, 3) if ar_tps else None,
-                "tokens_per_call": round(self.tokens / self.calls, 3) if self.calls else None,
-                "acceptance_rate": round(self.accepted / self.nodes, 3) if self.nodes else None,
-                "draft_share": round(self.draft_ms / (1000 * self.seconds), 4) if self.seconds else None,
+                "tokens_per_s": round(self.tokens_per_s, 2),
+                "speedup_vs_ar": round(self.tokens_per_s / ar_tps, 3) if ar_tps else None,
+                "tokens_per_call": round(self.tokens_per_call, 3) if self.calls else None,
+                "acceptance_rate": round(self.acceptance_rate, 3) if self.nodes else None,
+                "draft_share": round(self.draft_share, 4) if self.seconds else None,
                 "agreement_with_ar": round(sum(self.agreement) / len(self.agreement), 3)
                 if self.agreement else None}
 
@@ -138,9 +132,9 @@ class Bench:
             return Tally(timed, r.seconds, r.calls), r.tokens, r.text
         reply = self.session.generate_from_tokens(
             prompt, SamplingSettings(max_tokens=self.max_tokens), proposer=self.proposers[method])
-        s = reply.stats
-        return (Tally(s.tokens, s.seconds, s.calls, s.nodes, s.accepted, s.draft_ms),
-                reply.tokens, reply.text)
+        tally = Tally()
+        tally.add(reply.stats)
+        return tally, reply.tokens, reply.text
 
     def run(self, prompts: list[dict], turns: str, learn: bool, log,
             methods: list[str] | None = None) -> tuple[dict, list]:

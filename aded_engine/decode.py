@@ -8,7 +8,7 @@ conversation so far; the KV cache (sequence 0) holds ``text[:-1]``; the last tok
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Callable
 
 from .proposer import AdedSettings, TreeProposer  # noqa: F401 (AdedSettings: older imports)
@@ -27,19 +27,19 @@ class StepStats:
 
 
 @dataclass
-class ReplyStats:
+class DecodeCounts:
+    """What some decoding did, summed: one reply's, or a benchmark method's over many."""
+
     tokens: int = 0
     seconds: float = 0.0
     calls: int = 0  # llama_decode calls (one per step)
     nodes: int = 0
     accepted: int = 0
     draft_ms: float = 0.0
-    verify_ms: float = 0.0
-    baseline_ms_per_token: float = 0.0  # plain decoding here, now: measured single-row cost
-    finish_reason: str = ""  # "stop" | "length" | "cancelled" | "context"
-    steps: list[StepStats] = field(default_factory=list, repr=False)
 
-    MIN_TOKENS_FOR_SPEEDUP = 16
+    def add(self, other: DecodeCounts) -> None:
+        for f in fields(DecodeCounts):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     @property
     def tokens_per_s(self) -> float:
@@ -56,6 +56,16 @@ class ReplyStats:
     @property
     def draft_share(self) -> float:
         return self.draft_ms / (1000 * self.seconds) if self.seconds > 0 else 0.0
+
+
+@dataclass
+class ReplyStats(DecodeCounts):
+    verify_ms: float = 0.0
+    baseline_ms_per_token: float = 0.0  # plain decoding here, now: measured single-row cost
+    finish_reason: str = ""  # "stop" | "length" | "cancelled" | "context"
+    steps: list[StepStats] = field(default_factory=list, repr=False)
+
+    MIN_TOKENS_FOR_SPEEDUP = 16
 
     @property
     def speedup(self) -> float | None:

@@ -1,0 +1,28 @@
+"""The benchmark's arithmetic: a method's tally adds replies' counts and reports their rates."""
+
+import pytest
+
+from aded_engine.bench import Tally
+from aded_engine.decode import ReplyStats
+
+
+def test_tally_sums_reply_counts_and_reports_rates():
+    total = Tally()
+    for tokens, seconds in ((30, 1.0), (10, 1.0)):
+        reply = Tally()
+        reply.add(ReplyStats(tokens=tokens, seconds=seconds, calls=10, nodes=20, accepted=5,
+                             draft_ms=100.0, verify_ms=900.0))
+        reply.agreement.append(tokens / 30)
+        total.add(reply)
+    plain = Tally(tokens=20, seconds=2.0, calls=20)
+    r = total.report(plain)
+    assert (r["tokens"], r["seconds"]) == (40, 2.0)
+    assert r["tokens_per_s"] == 20.0 and r["speedup_vs_ar"] == 2.0
+    assert r["tokens_per_call"] == 2.0 and r["acceptance_rate"] == 0.25
+    assert r["draft_share"] == 0.1 and r["agreement_with_ar"] == pytest.approx(0.667)
+
+
+def test_rates_of_nothing_are_reported_as_absent():
+    r = Tally(tokens=5, seconds=1.0).report(None)
+    assert r["speedup_vs_ar"] is None and r["tokens_per_call"] is None
+    assert r["acceptance_rate"] is None and r["agreement_with_ar"] is None
