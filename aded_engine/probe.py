@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import platform
 import signal
+import subprocess
+import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -42,6 +43,7 @@ PROBE_TIMEOUT_S = 600  # a very large model may take minutes to load; a hang giv
 # Test-only: a comma-separated list of modes in which the probe child kills itself with
 # SIGILL after loading the model, as ggml's AMX kernels do.
 CRASH_SWITCH = "ADED_PROBE_TEST_SIGILL"
+CHILD_FLAG = "--aded-probe-child"
 
 NOTES = {
     "no-repack": "llama.cpp crashed on this computer with its repacked (AMX or interleaved) "
@@ -142,26 +144,41 @@ def signal_name(exitcode: int) -> str:
         return f"exit code {exitcode}"
 
 
+def child_command() -> list[str]:
+    """How to start this module as a program: a frozen bundle is its own interpreter and
+    hands ``--aded-probe-child`` to ``main`` here (packaging/aded_chat_entry.py)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, CHILD_FLAG]
+    return [sys.executable, "-m", "aded_engine.probe"]
+
+
 def run_child(path: Path, settings: BackendSettings, mode: str) -> int | None:
-    """Exit code of a probe child (a fresh interpreter, so nothing of this process's state
-    is shared); None if it did not finish in time."""
-    ctx = multiprocessing.get_context("spawn")
-    child = ctx.Process(target=_probe_child, name=f"aded-probe-{mode}",
-                        args=(str(path), asdict(settings), mode,
-                              str(cache_dir() / "batch-cost.json")))
-    child.start()
-    child.join(PROBE_TIMEOUT_S)
-    if child.is_alive():
-        child.kill()
-        child.join()
+    """Exit code of a probe child (a fresh interpreter: a plain process, not
+    multiprocessing, which would re-run the caller's main script); None if it hung."""
+    job = json.dumps({"path": str(path), "settings": asdict(settings), "mode": mode,
+                      "cost_cache": str(cache_dir() / "batch-cost.json")})
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    try:
+        return subprocess.run(child_command() + [job], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=PROBE_TIMEOUT_S).returncode
+    except subprocess.TimeoutExpired:
         return None
-    return child.exitcode
 
 
-def _probe_child(path: str, settings: dict, mode: str, cost_cache: str) -> None:
-    backend = LlamaBackend(path, BackendSettings(**settings))
-    if mode in os.environ.get(CRASH_SWITCH, "").split(","):
+def main(argv: list[str]) -> int:
+    """The child: open the model, run the batched decode, exit 0 (or die trying)."""
+    job = json.loads(argv[0])
+    backend = LlamaBackend(job["path"], BackendSettings(**job["settings"]))
+    if job["mode"] in os.environ.get(CRASH_SWITCH, "").split(","):
         os.kill(os.getpid(), signal.SIGILL)
     measure_cost_curve(backend, (1, 8), repeats=1)  # the probe: always one batch of 8 rows
-    backend_cost_curve(backend, Path(cost_cache))  # so the parent finds the curve cached
+    backend_cost_curve(backend, Path(job["cost_cache"]))  # so the parent finds it cached
     backend.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

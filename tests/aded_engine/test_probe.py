@@ -1,0 +1,102 @@
+"""The first load of a model runs in a child process that really dies: a GGUF whose header
+says block_count 0 (llama.cpp aborts), and a test-only switch that makes the child kill
+itself with SIGILL where ggml's AMX kernels would. This process must survive, pick a safe
+configuration or refuse the file in plain words, and remember the verdict."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from aded_engine import probe
+from aded_engine.backend import BackendSettings, ModelLoadError
+from aded_engine.sampling import SamplingSettings
+from aded_engine.session import ChatSession, SessionSettings
+
+SETTINGS = SessionSettings(backend=BackendSettings(n_ctx=512, n_threads=2))
+HELLO = [{"role": "user", "content": "Say hello."}]
+
+
+def no_child(*_args):
+    raise AssertionError("a remembered verdict must not start a probe child")
+
+
+@pytest.fixture
+def zero_blocks_model(demo_model_path, tmp_path):
+    """A copy of the demo model whose header says it has no transformer blocks."""
+    path = tmp_path / "zero-blocks.gguf"
+    shutil.copyfile(demo_model_path, path)
+    with path.open("r+b") as f:
+        head = f.read(1 << 20)
+        key = b"llama.block_count"
+        at = head.index(key) + len(key)
+        assert struct.unpack_from("<I", head, at)[0] == 4  # GGUF value type UINT32
+        f.seek(at + 4)
+        f.write(struct.pack("<I", 0))
+    return path
+
+
+def test_a_model_that_aborts_llama_cpp_is_refused_and_remembered(zero_blocks_model, monkeypatch):
+    with pytest.raises(ModelLoadError, match=r"zero-blocks\.gguf: llama\.cpp crashed \(SIGABRT\)"):
+        ChatSession(zero_blocks_model, SETTINGS)
+    monkeypatch.setattr(probe, "run_child", no_child)
+    with pytest.raises(ModelLoadError, match="not opened"):
+        ChatSession(zero_blocks_model, SETTINGS)
+
+
+def test_sigill_in_repacked_kernels_falls_back_to_no_repacking(demo_model_path, monkeypatch):
+    monkeypatch.setenv(probe.CRASH_SWITCH, "full")
+    s = ChatSession(demo_model_path, SETTINGS)
+    assert s.backend.settings.repack is False and s.can_draft
+    assert "crashed" in s.load_note and s.info["load_note"] == s.load_note
+    reply = s.generate(HELLO, SamplingSettings(max_tokens=24))
+    assert reply.stats.tokens > 0
+    s.close()
+    # the verdict is kept: the next load starts no child and keeps the safe setting
+    monkeypatch.delenv(probe.CRASH_SWITCH)
+    monkeypatch.setattr(probe, "run_child", no_child)
+    again = ChatSession(demo_model_path, SETTINGS)
+    assert again.backend.settings.repack is False
+    again.close()
+
+
+def test_sigill_in_every_batch_falls_back_to_plain_decoding(demo_model_path, monkeypatch):
+    monkeypatch.setenv(probe.CRASH_SWITCH, "full,no-repack")
+    s = ChatSession(demo_model_path, SETTINGS)
+    assert s.backend.settings.single_row_batches and not s.can_draft
+    assert not s.proposer.settings.enabled  # ADED cannot draft without batches
+    assert "one token at a time" in s.load_note
+    reply = s.generate(HELLO, SamplingSettings(max_tokens=24))
+    assert reply.stats.tokens > 0 and reply.stats.calls == reply.stats.tokens
+    s.close()
+
+
+def test_sigill_in_every_configuration_refuses_the_file(demo_model_path, monkeypatch):
+    monkeypatch.setenv(probe.CRASH_SWITCH, "full,no-repack,single-row")
+    with pytest.raises(ModelLoadError, match=r"crashed \(SIGILL\)"):
+        ChatSession(demo_model_path, SETTINGS)
+
+
+def test_a_healthy_model_loads_as_asked_and_its_curve_comes_from_the_child(demo_model_path,
+                                                                          monkeypatch):
+    s = ChatSession(demo_model_path, SETTINGS)
+    assert s.load_note is None and s.backend.settings.repack and s.can_draft
+    assert len(s.curve.sizes) > 1  # measured by the probe child, read from the cache here
+    s.close()
+    monkeypatch.setattr(probe, "run_child", no_child)
+    ChatSession(demo_model_path, SETTINGS).close()
+
+
+def test_the_cli_says_so_in_plain_words(demo_model_path, isolated_data_dir):
+    env = {**os.environ, probe.CRASH_SWITCH: "full"}
+    run = subprocess.run([sys.executable, "-m", "aded_engine.cli", "--data-dir",
+                          str(isolated_data_dir), "generate", "--model", str(demo_model_path),
+                          "--max-tokens", "8", "Hi"],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "note: llama.cpp crashed on this computer" in run.stderr
