@@ -1,9 +1,10 @@
 """The one place that talks to llama.cpp (through llama-cpp-python's low-level API).
 
-Everything else in the engine works on token ids, positions and numpy arrays; this module
-owns the model, the context, the batch and the KV cache. It makes its own context (instead of
-``llama_cpp.Llama``) because ADED needs a unified KV cache with several sequence ids per
-token, which ``Llama(...)`` does not expose.
+Everything else in the engine works on token ids, positions and numpy arrays. Two classes:
+``LlamaVocab``, a model file's tokenizer (loaded without weights when only a table needs
+it), and ``LlamaBackend``, that plus the weights, the context, the batch and the KV cache. It
+makes its own context (instead of ``llama_cpp.Llama``) because ADED needs a unified KV cache
+with several sequence ids per token, which ``Llama(...)`` does not expose.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class BackendSettings:
     n_batch: int = 512
     # Sequence ids available for tree branches (one per leaf); seq 0 is the committed text.
     n_seq_max: int = 64
-    # Only the tokenizer (no weights, no context): to update a table of a model not loaded.
+    # No longer read here (a tokenizer alone is a LlamaVocab); probe.py still looks at it.
     vocab_only: bool = False
     # llama.cpp's extra buffer types, which repack weights into interleaved rows (cheaper
     # batches for Q4_0/Q4_K/IQ4_NL on x86). False is a safe mode for CPUs or builds where
@@ -118,39 +119,18 @@ def physical_memory_bytes() -> int | None:
         return None  # Windows: let llama.cpp report it
 
 
-class LlamaBackend:
-    """A loaded GGUF model with one unified-KV context and a reusable batch.
-
-    Invariant: sequence 0 holds the committed conversation; ids 1..n_seq_max-1 exist only
-    during one tree verification (see verify.py) and are folded back into 0 afterwards.
+class LlamaVocab:
+    """A GGUF file's tokenizer, loaded without weights: token ids to text and back, and the
+    fingerprint that names its learned tables. On its own it updates the table of a model
+    that is not loaded; a ``LlamaBackend`` is one with the weights and a context added.
     """
 
-    def __init__(self, path: str | os.PathLike, settings: BackendSettings = BackendSettings(),
-                 progress: Callable[[float], None] | None = None):
+    def __init__(self, path: str | os.PathLike):
         _init_llama()
-        self.path = Path(path).expanduser().resolve()
-        if settings.n_batch < settings.n_seq_max:
-            # llama.cpp aborts the whole process on this (n_outputs_max assertion)
-            raise ValueError(f"n_batch ({settings.n_batch}) must be at least n_seq_max "
-                             f"({settings.n_seq_max})")
-        self.settings = settings
-        check_gguf_file(self.path)
-        self.n_threads = settings.n_threads or default_threads()
         self._model = None
-        self._ctx = None
-        self._batch = None
-
-        mparams = ll.llama_model_default_params()
-        mparams.n_gpu_layers = settings.n_gpu_layers
-        mparams.vocab_only = settings.vocab_only
-        mparams.use_extra_bufts = settings.repack
-        if progress is not None:
-            def _progress(fraction, _user):
-                progress(float(fraction))
-                return True
-            self._progress_cb = ll.llama_progress_callback(_progress)  # keep alive
-            mparams.progress_callback = self._progress_cb
-        model = ll.llama_model_load_from_file(str(self.path).encode(), mparams)
+        self.path = Path(path).expanduser().resolve()
+        check_gguf_file(self.path)
+        model = ll.llama_model_load_from_file(str(self.path).encode(), self._model_params())
         if not model:
             raise ModelLoadError(
                 f"{self.path.name}: llama.cpp could not load this model (unsupported "
@@ -158,64 +138,20 @@ class LlamaBackend:
         self._model = model
         self._vocab = ll.llama_model_get_vocab(model)
         self.n_vocab = ll.llama_vocab_n_tokens(self._vocab)
-
         self._piece_cache: dict[int, bytes] = {}
         self._fingerprint: str | None = None
-        if settings.vocab_only:
-            self.n_ctx = 0
-            return
-        n_ctx_train = ll.llama_model_n_ctx_train(model)
-        cparams = ll.llama_context_default_params()
-        cparams.n_ctx = min(settings.n_ctx, n_ctx_train) if n_ctx_train > 0 else settings.n_ctx
-        cparams.n_batch = settings.n_batch
-        cparams.n_ubatch = 1 if settings.single_row_batches else settings.n_batch
-        cparams.n_seq_max = 1 if settings.single_row_batches else settings.n_seq_max
-        cparams.kv_unified = True
-        cparams.n_threads = self.n_threads
-        cparams.n_threads_batch = self.n_threads  # equal: one- and many-token batches comparable
-        cparams.flash_attn_type = (ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if settings.flash_attn
-                                   else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED)
-        cparams.no_perf = True
-        ctx = ll.llama_init_from_model(model, cparams)
-        if not ctx:
-            self.close()
-            raise ModelLoadError(
-                f"{self.path.name}: could not create a context of {cparams.n_ctx} tokens "
-                f"(out of memory?).\n{_recent_log()}")
-        self._ctx = ctx
-        self._mem = ll.llama_get_memory(ctx)
-        self.n_ctx = ll.llama_n_ctx(ctx)
-        self._batch = ll.llama_batch_init(settings.n_batch, 0, settings.n_seq_max)
 
-    # --- description -----------------------------------------------------------------
-    @property
-    def description(self) -> str:
-        buf = ctypes.create_string_buffer(256)
-        ll.llama_model_desc(self._model, buf, len(buf))
-        return buf.value.decode("utf-8", errors="replace")
-
-    def meta(self, key: str) -> str | None:
-        buf = ctypes.create_string_buffer(4096)
-        n = ll.llama_model_meta_val_str(self._model, key.encode(), buf, len(buf))
-        return buf.value.decode("utf-8", errors="replace") if n >= 0 else None
+    def _model_params(self):
+        """What of the file to load: here the vocabulary only (LlamaBackend: the weights too)."""
+        params = ll.llama_model_default_params()
+        params.vocab_only = True
+        return params
 
     @property
     def chat_template(self) -> str | None:
         tmpl = ll.llama_model_chat_template(self._model, None)
         return tmpl.decode("utf-8", errors="replace") if tmpl else None
 
-    @property
-    def device_name(self) -> str:
-        """'CPU', or the GPU backend when layers are offloaded ('CUDA', 'Metal', ...)."""
-        if self.settings.n_gpu_layers == 0 or not ll.llama_supports_gpu_offload():
-            return "CPU"
-        info = ll.llama_print_system_info().decode(errors="replace")
-        for name in ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL"):
-            if name.upper() in info.upper():
-                return name
-        return "GPU"
-
-    # --- vocabulary ------------------------------------------------------------------
     @property
     def bos(self) -> int:
         return ll.llama_vocab_bos(self._vocab)
@@ -267,6 +203,94 @@ class LlamaBackend:
                 h.update(b"\0")
             self._fingerprint = h.hexdigest()[:32]
         return self._fingerprint
+
+    def close(self) -> None:
+        if self._model is not None:
+            ll.llama_model_free(self._model)
+            self._model = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class LlamaBackend(LlamaVocab):
+    """A loaded GGUF model (its vocabulary, its weights) with one unified-KV context and a
+    reusable batch.
+
+    Invariant: sequence 0 holds the committed conversation; ids 1..n_seq_max-1 exist only
+    during one tree verification (see verify.py) and are folded back into 0 afterwards.
+    """
+
+    def __init__(self, path: str | os.PathLike, settings: BackendSettings = BackendSettings(),
+                 progress: Callable[[float], None] | None = None):
+        if settings.n_batch < settings.n_seq_max:
+            # llama.cpp aborts the whole process on this (n_outputs_max assertion)
+            raise ValueError(f"n_batch ({settings.n_batch}) must be at least n_seq_max "
+                             f"({settings.n_seq_max})")
+        self.settings = settings
+        self.n_threads = settings.n_threads or default_threads()
+        self._progress = progress
+        self._ctx = None
+        self._batch = None
+        super().__init__(path)
+
+        n_ctx_train = ll.llama_model_n_ctx_train(self._model)
+        cparams = ll.llama_context_default_params()
+        cparams.n_ctx = min(settings.n_ctx, n_ctx_train) if n_ctx_train > 0 else settings.n_ctx
+        cparams.n_batch = settings.n_batch
+        cparams.n_ubatch = 1 if settings.single_row_batches else settings.n_batch
+        cparams.n_seq_max = 1 if settings.single_row_batches else settings.n_seq_max
+        cparams.kv_unified = True
+        cparams.n_threads = self.n_threads
+        cparams.n_threads_batch = self.n_threads  # equal: one- and many-token batches comparable
+        cparams.flash_attn_type = (ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if settings.flash_attn
+                                   else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+        cparams.no_perf = True
+        ctx = ll.llama_init_from_model(self._model, cparams)
+        if not ctx:
+            self.close()
+            raise ModelLoadError(
+                f"{self.path.name}: could not create a context of {cparams.n_ctx} tokens "
+                f"(out of memory?).\n{_recent_log()}")
+        self._ctx = ctx
+        self._mem = ll.llama_get_memory(ctx)
+        self.n_ctx = ll.llama_n_ctx(ctx)
+        self._batch = ll.llama_batch_init(settings.n_batch, 0, settings.n_seq_max)
+
+    def _model_params(self):
+        params = ll.llama_model_default_params()
+        params.n_gpu_layers = self.settings.n_gpu_layers
+        params.use_extra_bufts = self.settings.repack
+        if self._progress is not None:
+            report = self._progress
+
+            def _on_progress(fraction, _user):
+                report(float(fraction))
+                return True
+            self._progress_cb = ll.llama_progress_callback(_on_progress)  # keep alive
+            params.progress_callback = self._progress_cb
+        return params
+
+    # --- description -----------------------------------------------------------------
+    @property
+    def description(self) -> str:
+        buf = ctypes.create_string_buffer(256)
+        ll.llama_model_desc(self._model, buf, len(buf))
+        return buf.value.decode("utf-8", errors="replace")
+
+    @property
+    def device_name(self) -> str:
+        """'CPU', or the GPU backend when layers are offloaded ('CUDA', 'Metal', ...)."""
+        if self.settings.n_gpu_layers == 0 or not ll.llama_supports_gpu_offload():
+            return "CPU"
+        info = ll.llama_print_system_info().decode(errors="replace")
+        for name in ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL"):
+            if name.upper() in info.upper():
+                return name
+        return "GPU"
 
     # --- evaluation ------------------------------------------------------------------
     def decode(self, tokens: Sequence[int], positions: Sequence[int],
@@ -335,15 +359,7 @@ class LlamaBackend:
         if self._ctx is not None:
             ll.llama_free(self._ctx)
             self._ctx = None
-        if self._model is not None:
-            ll.llama_model_free(self._model)
-            self._model = None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+        super().close()
 
 
 QUANT_TYPES = {"q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "q4_1": "LLAMA_FTYPE_MOSTLY_Q4_1",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from aded_engine.backend import BackendSettings, LlamaBackend, ModelLoadError
+from aded_engine.backend import BackendSettings, LlamaBackend, LlamaVocab, ModelLoadError
 from aded_engine.session import TextStream
 
 
@@ -37,6 +37,16 @@ def test_model_description(backend):
     assert backend.device_name == "CPU"
     assert "<|im_start|>" in backend.chat_template
     assert len(backend.vocab_fingerprint) == 32
+
+
+def test_a_vocabulary_alone_tokenizes_like_the_model_and_cannot_decode(backend):
+    vocab = LlamaVocab(backend.path)
+    text = "The zebra password is violet-cactus-42."
+    assert vocab.tokenize(text) == backend.tokenize(text)
+    assert vocab.detokenize(vocab.tokenize(text)) == text
+    assert vocab.vocab_fingerprint == backend.vocab_fingerprint
+    assert not any(hasattr(vocab, name) for name in ("decode", "eval_prompt", "seq_rm", "n_ctx"))
+    vocab.close()
 
 
 def test_stream_never_splits_a_character(backend):
