@@ -1,0 +1,95 @@
+"""What is kept of one reply: the decode loop's numbers and what the app adds to them.
+
+One typed record for everything that shows or saves a reply's statistics (the engine
+thread, the live speed meter, the line under a reply, the speed history, the conversation
+file). On disk it is the JSON object of the reply row's ``stats`` column, as before:
+
+    {"tokens": 42, "tokens_per_s": 55.1, "speedup": 1.12, ..., "drafted_spans": [[3, 9]]}
+
+Reading is tolerant: a row written by an older version, or a broken one, gives each missing
+or ill-typed field its default, never an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only named: the record needs nothing of the engine (the store reads it)
+    from .decode import ReplyStats
+
+
+@dataclass(frozen=True)
+class ReplyRecord:
+    # measured by the decode loop (ReplyStats.summary(), rounded the same way)
+    tokens: int = 0
+    seconds: float = 0.0
+    tokens_per_s: float = 0.0
+    calls: int = 0
+    tokens_per_call: float = 0.0
+    nodes_verified: int = 0
+    drafts_accepted: int = 0
+    acceptance_rate: float = 0.0
+    draft_share: float = 0.0
+    speedup: float | None = None  # None: too few tokens to say
+    finish_reason: str = ""  # "stop" | "length" | "cancelled" | "context"
+    baseline_ms_per_token: float = 0.0
+    # added around the loop
+    dropped_turns: int = 0  # oldest turns left out of the prompt to fit the context
+    learned_by: str | None = None  # fingerprint of the table that learned the exchange
+    drafted_spans: tuple[tuple[int, int], ...] | None = None  # characters from accepted drafts
+    error: str = ""  # why the reply failed
+    measured: bool = True  # False: no numbers (a failed reply; a row without "tokens")
+
+    @classmethod
+    def of(cls, stats: ReplyStats, **extra) -> ReplyRecord:
+        """The record of a reply's statistics so far, plus fields the caller knows."""
+        record = cls.from_json(stats.summary())
+        return replace(record, baseline_ms_per_token=round(stats.baseline_ms_per_token, 3),
+                       **extra)
+
+    @classmethod
+    def failure(cls, message: str) -> ReplyRecord:
+        return cls(error=message, measured=False)
+
+    def to_json(self) -> dict:
+        """The row's JSON: with numbers, every field but empty spans and error; without,
+        only the fields that were set (``{"error": ...}``)."""
+        out: dict = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name != "measured" and (value != f.default or self.measured
+                                         and f.name not in ("drafted_spans", "error")):
+                out[f.name] = [list(s) for s in value] if f.name == "drafted_spans" else value
+        return out
+
+    @classmethod
+    def from_json(cls, data) -> ReplyRecord:
+        """A record from a row's JSON (any value: None, a list, a dict of anything)."""
+        if not isinstance(data, dict):
+            return cls(measured=False)
+        values = {}
+        for f in fields(cls):
+            if f.name == "measured":  # not stored: a row has numbers if it has "tokens"
+                continue
+            kind, value = _KINDS.get(f.name, type(f.default)), data.get(f.name)
+            if f.name == "drafted_spans":
+                values[f.name] = _spans(value)
+            elif value is None and f.default is None:
+                values[f.name] = None
+            elif isinstance(value, _ACCEPTS.get(kind, kind)) and not isinstance(value, bool):
+                values[f.name] = kind(value)
+        return cls(**values, measured="tokens" in data)
+
+
+# fields whose default (None) does not name their type; an int passes for a float
+_KINDS = {"speedup": float, "learned_by": str}
+_ACCEPTS = {float: (int, float)}
+
+
+def _spans(value) -> tuple[tuple[int, int], ...] | None:
+    """Well-formed ``[start, end]`` pairs; None when the row has no list of them."""
+    if not isinstance(value, list):
+        return None
+    return tuple((s[0], s[1]) for s in value if isinstance(s, list) and len(s) == 2
+                 and all(isinstance(i, int) and not isinstance(i, bool) for i in s))

@@ -1,0 +1,59 @@
+"""ReplyRecord: the decode loop's numbers plus what the app adds, as one typed record that
+writes the same JSON the conversation file has always held, and reads any row tolerantly."""
+
+from aded_engine.decode import ReplyStats
+from aded_engine.reply_record import ReplyRecord
+
+# a finished reply's row, as the app wrote it before the record existed
+ROW = {"tokens": 20, "seconds": 1.0, "tokens_per_s": 20.0, "calls": 10, "tokens_per_call": 2.0,
+       "nodes_verified": 5, "drafts_accepted": 3, "acceptance_rate": 0.6, "draft_share": 0.001,
+       "speedup": 2.2, "finish_reason": "stop", "baseline_ms_per_token": 60.123,
+       "dropped_turns": 2, "learned_by": "fp1", "drafted_spans": [[3, 9], [11, 12]]}
+
+
+def test_of_rounds_the_loop_statistics_like_their_summary():
+    stats = ReplyStats(tokens=20, seconds=1.0, calls=10, nodes=5, accepted=3, draft_ms=1.0,
+                       verify_ms=500.0, baseline_ms_per_token=60.12345, finish_reason="stop")
+    record = ReplyRecord.of(stats, dropped_turns=2, learned_by="fp1")
+    assert {k: v for k, v in record.to_json().items() if k in stats.summary()} == stats.summary()
+    assert (record.baseline_ms_per_token, record.dropped_turns, record.learned_by) == (
+        60.123, 2, "fp1")
+    assert record.measured and record.drafted_spans is None
+
+
+def test_a_row_reads_and_writes_back_unchanged():
+    record = ReplyRecord.from_json(ROW)
+    assert record.drafted_spans == ((3, 9), (11, 12)) and record.speedup == 2.2
+    assert record.to_json() == ROW
+    assert list(record.to_json()) == list(ROW)  # the same keys in the same order
+
+
+def test_a_reply_not_learned_keeps_learned_by_null():
+    row = dict(ROW, learned_by=None)
+    del row["drafted_spans"]
+    assert ReplyRecord.from_json(row).to_json() == row  # null means "no table learned it"
+
+
+def test_rows_without_numbers_keep_only_what_was_set():
+    assert ReplyRecord.failure("disk full").to_json() == {"error": "disk full"}
+    assert ReplyRecord.from_json({"error": "disk full"}) == ReplyRecord.failure("disk full")
+    stopped = ReplyRecord(finish_reason="cancelled", measured=False)
+    assert stopped.to_json() == {"finish_reason": "cancelled"}
+    partial = ReplyRecord(drafted_spans=((0, 4),), measured=False)
+    assert partial.to_json() == {"drafted_spans": [[0, 4]]}
+
+
+def test_broken_and_old_rows_read_as_defaults():
+    for data in (None, [], "text", 3):
+        assert ReplyRecord.from_json(data) == ReplyRecord(measured=False)
+    old = ReplyRecord.from_json({"tokens": 30, "speedup": 1.6})  # the first version's rows
+    assert (old.tokens, old.speedup, old.tokens_per_s, old.finish_reason) == (30, 1.6, 0.0, "")
+    assert old.measured and old.learned_by is None and old.drafted_spans is None
+    bad = ReplyRecord.from_json({"tokens": True, "tokens_per_s": "fast", "speedup": "2x",
+                                 "calls": 2.5, "learned_by": 7, "tokens_per_call": 3,
+                                 "drafted_spans": [[1, 2], [True, 3], "x", [4, 5, 6], [7, 8]]})
+    assert (bad.tokens, bad.tokens_per_s, bad.speedup, bad.calls, bad.learned_by) == (
+        0, 0.0, None, 0, None)
+    assert bad.tokens_per_call == 3.0 and isinstance(bad.tokens_per_call, float)
+    assert bad.drafted_spans == ((1, 2), (7, 8))
+    assert bad.measured  # it has a "tokens" field, however broken
