@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import sys
 from pathlib import Path
+from typing import Callable
 
 RESERVE = 1 << 40
 _applied = False
@@ -40,18 +41,27 @@ def _leaks() -> dict[str, bool]:
     return {"emit": t1 < t0, "processEvents": n1 < n0}
 
 
+def reserve_needed(probe: Callable[[], dict[str, bool]], implementation: str,
+                   version: tuple) -> bool:
+    """The guard's decision: only on a CPython whose singletons can be freed (before 3.12)
+    and only if ``probe()`` (``_leaks``, run only then) saw a call drop a reference."""
+    return implementation == "cpython" and version < (3, 12) and any(probe().values())
+
+
+def add_reserve(objects) -> None:
+    """Give each object RESERVE more references: it can never be freed after this."""
+    for obj in objects:
+        ctypes.c_ssize_t.from_address(id(obj)).value += RESERVE  # ob_refcnt is the first field
+
+
 def guard_singleton_refcounts() -> bool:
     """Apply the guard if this PySide6 drops references; returns whether it was applied.
     Call after the QApplication exists (so processEvents can be probed)."""
     global _applied
-    if _applied or sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
-        return _applied
-    if not any(_leaks().values()):
-        return False
-    for obj in (True, False, None):
-        ctypes.c_ssize_t.from_address(id(obj)).value += RESERVE  # ob_refcnt is the first field
-    _applied = True
-    return True
+    if not _applied and reserve_needed(_leaks, sys.implementation.name, sys.version_info):
+        add_reserve((True, False, None))
+        _applied = True
+    return _applied
 
 
 def application(argv: list[str] | None = None):
