@@ -1,8 +1,9 @@
 """The transcript: messages rendered from Markdown, user and assistant set apart, code
 blocks boxed with a Copy link, a details line of statistics under each reply.
 
-Streaming text is buffered and drawn at most ~30 times a second; only the reply being
-written is re-rendered (the earlier messages stay laid out), so long replies stay smooth.
+The reply being written arrives whole each time (``show_partial``: its text so far and
+drafted spans, owned by app/reply.py) and is drawn at most ~30 times a second; only that
+reply is re-rendered (the earlier messages stay laid out), so long replies stay smooth.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
+
+from aded_engine.reply_record import ReplyRecord
 
 from .drafted import drafted_html
 from .markdown import code_blocks, to_html
@@ -35,13 +38,12 @@ class ViewOptions:
     theme: Theme = LIGHT
 
 
-def body_html(index: int, msg: Message, view: ViewOptions) -> str:
+def body_html(index: int, msg: Message, record: ReplyRecord, view: ViewOptions) -> str:
     muted = view.theme.muted
     if not msg.content and msg.status == PARTIAL:
         return f"<p style=\"color:{muted};\"><i>…</i></p>"
-    spans = (msg.stats or {}).get("drafted_spans")
-    if view.show_drafts and msg.role == "assistant" and isinstance(spans, list):
-        return drafted_html(msg.content, spans, view.theme)
+    if view.show_drafts and msg.role == "assistant" and record.drafted_spans is not None:
+        return drafted_html(msg.content, record.drafted_spans, view.theme)
     text, cut = msg.content[:DISPLAY_LIMIT], len(msg.content) - DISPLAY_LIMIT
     body = to_html(text, None if view.busy else f"act:copycode:{index}:", view.theme)
     if cut > 0:
@@ -66,19 +68,19 @@ def message_html(index: int, msg: Message, is_last_reply: bool, view: ViewOption
         if is_last_reply:
             actions.append(f"<a href=\"act:regen:{index}\">Regenerate</a>")
     details = ""
-    stats = msg.stats or {}
-    if msg.role == "assistant" and "tokens" in stats:
+    record = msg.record
+    if msg.role == "assistant" and record.measured:
         details = (f"<p style=\"color:{t.muted}; font-size:small; margin-top:2px;\">"
-                   f"{html.escape(stats_line(stats))}</p>")
-    if stats.get("error"):
-        details += f"<p style=\"color:{t.error};\">{html.escape(str(stats['error']))}</p>"
+                   f"{html.escape(stats_line(record))}</p>")
+    if record.error:
+        details += f"<p style=\"color:{t.error};\">{html.escape(record.error)}</p>"
     return (f"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"10\" "
             f"style=\"background-color:{bg}; color:{t.text}; border-left:4px solid {accent}; "
             f"margin-bottom:10px;\"><tr><td>"
             f"<p style=\"margin:0;\"><b style=\"color:{accent};\">"
             f"{ROLE_NAMES.get(msg.role, msg.role)}</b>{note_html}"
             f"&nbsp;&nbsp;&nbsp;<span style=\"font-size:small;\">{' · '.join(actions)}</span></p>"
-            f"{body_html(index, msg, view)}{details}</td></tr></table>")
+            f"{body_html(index, msg, record, view)}{details}</td></tr></table>")
 
 
 class ChatView(QTextBrowser):
@@ -99,7 +101,7 @@ class ChatView(QTextBrowser):
         self.anchorClicked.connect(self.on_anchor)
         self.messages: list[Message] = []
         self.busy = False
-        self._pending = ""
+        self._partial: tuple[str, tuple] | None = None  # the streaming reply, not yet drawn
         self._stream_start = -1  # document position where the streaming reply begins
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_MS)
@@ -116,9 +118,9 @@ class ChatView(QTextBrowser):
 
     def render_all(self) -> None:
         stream = bool(self.busy and self.messages and self.messages[-1].status == PARTIAL)
-        if stream and self._pending:
-            self.messages[-1].content += self._pending
-        self._pending = ""
+        if stream and self._partial:
+            self._take_partial()
+        self._partial = None
         last_reply = self._last_reply_index()
         head = self.messages[:-1] if stream else self.messages
         view = self.view_options()
@@ -144,22 +146,22 @@ class ChatView(QTextBrowser):
         return cursor.position()
 
     # --- streaming ------------------------------------------------------------------------
-    def begin_reply(self, message: Message) -> None:
-        """Show a new reply that is about to stream in."""
-        self.busy = True
-        message.status = PARTIAL
-        self.messages.append(message)
-        self.render_all()
-
-    def append_text(self, text: str) -> None:
-        self._pending += text
+    def show_partial(self, text: str, spans: tuple = ()) -> None:
+        """The reply being written (the last message, status partial), as far as it has
+        arrived: its text and drafted character spans. Drawn at the next flush."""
+        self._partial = (text, spans)
 
     def flush(self) -> None:
-        if not self._pending or not self.messages:
+        if not self._partial or not self.messages:
             return
-        self.messages[-1].content += self._pending
-        self._pending = ""
+        self._take_partial()
         self._draw_stream()
+
+    def _take_partial(self) -> None:
+        (text, spans), self._partial = self._partial, None
+        last = self.messages[-1]
+        last.content = text
+        last.stats = ReplyRecord(drafted_spans=spans, measured=False).to_json()
 
     def _draw_stream(self) -> None:
         at_bottom = self._at_bottom()
@@ -193,10 +195,6 @@ class ChatView(QTextBrowser):
             last.status = status
             last.stats = stats
         self.render_all()
-
-    def streaming_text(self) -> str:
-        """The reply as far as it has arrived (drawn or still buffered)."""
-        return (self.messages[-1].content if self.messages else "") + self._pending
 
     # --- scrolling ------------------------------------------------------------------------
     def _at_bottom(self) -> bool:

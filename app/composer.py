@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout,
+                               QWidget)
 
 
 class MessageEdit(QPlainTextEdit):
@@ -77,3 +78,24 @@ class Composer(QWidget):
     def set_text(self, text: str) -> None:
         self.edit.setPlainText(text)
         self.edit.setFocus()
+
+
+class EditBanner(QWidget):
+    """Shown above the composer while an earlier message is being edited.
+
+    Signals:
+        cancelled(): the user gave up the edit.
+    """
+
+    cancelled = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Editing an earlier message: sending replaces it and everything "
+                             "after it."), 1)
+        cancel = QPushButton("Cancel edit")
+        cancel.clicked.connect(self.cancelled)
+        row.addWidget(cancel)
+        self.hide()

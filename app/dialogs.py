@@ -1,10 +1,12 @@
-"""Settings dialogs: the app's settings and one conversation's system prompt and sampling."""
+"""Settings dialogs: the app's settings and one conversation's system prompt and sampling;
+a Yes/No question and an error message."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFormLayout, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+                               QFormLayout, QMessageBox, QPlainTextEdit, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from .settings import ADAPTATIONS, SAMPLING_KEYS, AppSettings
 
@@ -119,3 +121,18 @@ class ConversationDialog(QDialog):
         box.addWidget(self.prompt)
         box.addWidget(self.sampling)
         box.addWidget(_buttons(self))
+
+
+def confirm(parent, title: str, question: str) -> bool:
+    """Ask Yes or No (No is the default); True for Yes."""
+    answer = QMessageBox.question(parent, title, question, QMessageBox.Yes | QMessageBox.No,
+                                  QMessageBox.No)
+    return answer == QMessageBox.Yes
+
+
+def show_error(parent, title: str, message: str) -> QMessageBox:
+    """A non-blocking error dialog (the app keeps running behind it)."""
+    box = QMessageBox(QMessageBox.Critical, title, message, QMessageBox.Ok, parent)
+    box.setAttribute(Qt.WA_DeleteOnClose, False)
+    box.open()
+    return box

@@ -48,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(store, load_settings())
     window.show()
     if args.model:
-        window.load_model(args.model)
+        window.models.load(args.model)
     elif args.demo:
-        window.load_demo()
+        window.models.load_demo()
     code = app.exec()
     store.close()
     return code
@@ -68,12 +68,12 @@ def self_test(model_path: str = "", timeout_s: float = 600.0) -> int:
         print(f"self-test FAILED: {result['error']}", file=sys.stderr)
         return 1
     stats = result["stats"]
-    if not stats or stats.get("tokens", 0) <= 0 or result["chunks"] == 0:
+    if stats is None or stats.tokens <= 0 or result["chunks"] == 0:
         print(f"self-test FAILED: no tokens streamed (stats: {stats})", file=sys.stderr)
         return 1
     print("reply: " + result["text"].strip().replace("\n", " ")[:200])
     print(f"streamed in {result['chunks']} chunks")
-    print("stats: " + json.dumps(stats))
+    print("stats: " + json.dumps(stats.to_json()))
     print("self-test OK")
     return 0
 
@@ -81,6 +81,7 @@ def self_test(model_path: str = "", timeout_s: float = 600.0) -> int:
 def _self_test_class():
     from PySide6.QtCore import QEventLoop, QObject, QTimer
 
+    from aded_engine.reply_record import ReplyRecord
     from aded_engine.sampling import SamplingSettings
 
     from .settings import load_settings
@@ -96,7 +97,13 @@ def _self_test_class():
             self.client = EngineClient()
             self.loop = QEventLoop()
             self.result: dict = {"chunks": 0, "text": "", "stats": None, "error": None}
-            self.client.connect_handlers(self)
+            worker = self.client.worker
+            worker.loaded.connect(self.on_loaded)
+            worker.loadFailed.connect(self.on_load_failed)
+            worker.token.connect(self.on_token)
+            worker.finished.connect(self.on_finished)
+            worker.failed.connect(self.on_failed)
+            worker.status.connect(self.on_status)
 
         def run(self, timeout_s: float) -> dict:
             QTimer.singleShot(int(timeout_s * 1000), self.on_timeout)
@@ -117,7 +124,7 @@ def _self_test_class():
             self.result["chunks"] += 1
             self.result["text"] += text
 
-        def on_finished(self, _rid: int, text: str, stats: dict) -> None:
+        def on_finished(self, _rid: int, text: str, stats: ReplyRecord) -> None:
             self.result["stats"], self.result["text"] = stats, text
             self.loop.quit()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 CODE_PROMPT = ("Write a Python function that reverses a list. Put the code in a Markdown "
@@ -21,17 +20,6 @@ STREAM_PROMPT = ("Write a Python class for a bank account with deposit and withd
 REPEAT_PROMPT = "Write the same class again, unchanged."
 SIZE = (1280, 800)
 SHOTS = ("conversation.png", "mid-reply.png", "drafted.png")
-
-
-def wait_for(condition, timeout_s: float) -> bool:
-    from PySide6.QtCore import QCoreApplication
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        QCoreApplication.processEvents()
-        time.sleep(0.01)
-    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,34 +38,35 @@ def main(argv: list[str] | None = None) -> int:
     from .qt_compat import application
     from .settings import AppSettings
     from .store import ConversationStore
+    from .wait import wait_until
 
     app = application()  # noqa: F841
     store = ConversationStore()
     window = MainWindow(store, AppSettings(max_tokens=400))
     window.resize(*SIZE)
     window.show()
-    window.load_demo()
-    if not wait_for(lambda: window.client.info is not None, 300):
+    window.models.load_demo()
+    if not wait_until(lambda: window.client.info is not None, 300):
         print("the demo model did not load", file=sys.stderr)
         return 1
 
     window.send_message(CODE_PROMPT)
-    wait_for(lambda: window.reply is None, 300)
-    wait_for(lambda: False, 0.3)
+    wait_until(lambda: window.replies.reply is None, 300)
+    wait_until(lambda: False, 0.3)
     window.chat.verticalScrollBar().setValue(0)
     window.grab().save(str(out / "conversation.png"))
 
     window.new_conversation()
     window.send_message(STREAM_PROMPT)
-    wait_for(lambda: window.reply is None or window.speed.stats.get("tokens", 0) >= 60, 300)
-    wait_for(lambda: False, 0.1)
+    wait_until(lambda: window.replies.reply is None or window.speed.stats.tokens >= 60, 300)
+    wait_until(lambda: False, 0.1)
     window.grab().save(str(out / "mid-reply.png"))
 
-    wait_for(lambda: window.reply is None, 300)
+    wait_until(lambda: window.replies.reply is None, 300)
     window.send_message(REPEAT_PROMPT)
-    wait_for(lambda: window.reply is None, 300)
+    wait_until(lambda: window.replies.reply is None, 300)
     window.drafts_action.trigger()
-    wait_for(lambda: False, 0.3)
+    wait_until(lambda: False, 0.3)
     window.chat.scroll_to_bottom()
     window.grab().save(str(out / "drafted.png"))
     window.drafts_action.trigger()  # leave the setting as it was (throw-away folder anyway)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aded_engine.atomic_file import write_atomically
 from aded_engine.backend import BackendSettings
-from aded_engine.decode import AdedSettings
+from aded_engine.proposer import AdedSettings
 from aded_engine.sampling import SamplingSettings
 from aded_engine.search import SearchSettings
 from aded_engine.session import SessionSettings
@@ -56,6 +56,18 @@ class AppSettings:
 
     def sampling_defaults(self) -> dict:
         return {k: getattr(self, k) for k in SAMPLING_KEYS}
+
+    def sampling_values(self, overrides: dict) -> dict:
+        """The defaults with a conversation's own values (keys not known are left out)."""
+        values = self.sampling_defaults()
+        values.update({k: v for k, v in overrides.items() if k in values})
+        return values
+
+    def greedy(self, overrides: dict, on: bool) -> dict:
+        """A conversation's values with Greedy switched on (temperature 0) or off (the
+        default temperature, or 0.7 where the default is greedy too)."""
+        default = self.temperature if self.temperature > 0 else 0.7
+        return {**overrides, "temperature": 0.0 if on else default}
 
     def add_recent(self, path: str) -> None:
         self.recent_models = [path] + [p for p in self.recent_models if p != path]

@@ -19,17 +19,15 @@ COLUMNS = ("Reply", "When", "Conversation", "Model", "Speedup", "Tokens/s", "Tok
 
 def speed_row(number: int, reply: ReplySpeed) -> list[str]:
     """The table cells of one reply (``number`` counts from 1 in time order)."""
-    stats = reply.stats
-    speedup = stats.get("speedup")
+    stats = reply.record
     return [str(number), time.strftime("%Y-%m-%d %H:%M", time.localtime(reply.created)),
             reply.conversation_title, reply.model or "unknown",
-            NOT_ENOUGH if speedup is None else f"{speedup:.2f}×",
-            f"{stats.get('tokens_per_s', 0):.1f}", f"{stats.get('tokens_per_call', 0):.2f}",
-            str(stats.get("tokens", 0))]
+            NOT_ENOUGH if stats.speedup is None else f"{stats.speedup:.2f}×",
+            f"{stats.tokens_per_s:.1f}", f"{stats.tokens_per_call:.2f}", str(stats.tokens)]
 
 
 def summary_text(replies: list[ReplySpeed]) -> str:
-    measured = [r.stats["speedup"] for r in replies if r.stats.get("speedup") is not None]
+    measured = [s for s in (r.record.speedup for r in replies) if s is not None]
     if not replies:
         return "No finished replies yet."
     text = f"{len(replies)} replies, {len(measured)} with a measured speedup"
@@ -48,7 +46,7 @@ class SpeedHistoryPanel(QWidget):
         self.summary = QLabel(empty_note or summary_text(replies))
         self.summary.setWordWrap(True)
         self.plot = SpeedPlot(height=140, placeholder="no measured speedup yet", markers=True)
-        self.plot.set_points((n, r.stats.get("speedup")) for n, r in enumerate(replies, 1))
+        self.plot.set_points((n, r.record.speedup) for n, r in enumerate(replies, 1))
         self.plot.setToolTip("Speedup over plain decoding (y) by reply number (x); the dashed "
                              "line is 1×, plain decoding")
         self.table = QTableWidget(len(replies), len(COLUMNS))

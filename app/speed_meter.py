@@ -7,6 +7,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from aded_engine.reply_record import ReplyRecord
+
 NOT_ENOUGH = "not enough data yet"
 
 
@@ -14,22 +16,20 @@ def speedup_text(speedup: float | None) -> str:
     return NOT_ENOUGH if speedup is None else f"{speedup:.2f}× vs plain"
 
 
-def stats_line(stats: dict | None) -> str:
+def stats_line(stats: ReplyRecord) -> str:
     """One line under a finished message: '42 tokens · 55.1 tok/s · 1.12× vs plain · ...'."""
-    if not stats:
-        return ""
-    parts = [f"{stats.get('tokens', 0)} tokens", f"{stats.get('tokens_per_s', 0):.1f} tok/s"]
-    speedup = stats.get("speedup")
-    parts.append("speedup: " + NOT_ENOUGH if speedup is None else f"{speedup:.2f}× vs plain")
-    parts.append(f"{stats.get('tokens_per_call', 0):.2f} tokens/call")
-    if stats.get("nodes_verified"):
-        parts.append(f"{100 * stats.get('acceptance_rate', 0):.0f}% of drafts accepted")
+    parts = [f"{stats.tokens} tokens", f"{stats.tokens_per_s:.1f} tok/s"]
+    parts.append("speedup: " + NOT_ENOUGH if stats.speedup is None
+                 else f"{stats.speedup:.2f}× vs plain")
+    parts.append(f"{stats.tokens_per_call:.2f} tokens/call")
+    if stats.nodes_verified:
+        parts.append(f"{100 * stats.acceptance_rate:.0f}% of drafts accepted")
     reason = {"cancelled": "stopped", "length": "length limit", "context": "context full"}.get(
-        stats.get("finish_reason", ""))
+        stats.finish_reason)
     if reason:
         parts.append(reason)
-    if stats.get("dropped_turns"):
-        parts.append(f"{stats['dropped_turns']} oldest turns left out")
+    if stats.dropped_turns:
+        parts.append(f"{stats.dropped_turns} oldest turns left out")
     return " · ".join(parts)
 
 
@@ -132,23 +132,23 @@ class SpeedMeter(QWidget):
         box.addLayout(grid)
         box.addWidget(self.plot)
         box.addStretch(1)
-        self.stats: dict = {}
+        self.stats = ReplyRecord()
 
     def start_reply(self) -> None:
         self.plot.clear()
-        self.stats = {}
+        self.stats = ReplyRecord()
         for key, label in self.values.items():
             label.setText(NOT_ENOUGH if key == "speedup" else "–")
 
-    def show_stats(self, stats: dict) -> None:
-        """Statistics of the reply so far (ReplyStats.summary() and extras)."""
+    def show_stats(self, stats: ReplyRecord) -> None:
+        """Statistics of the reply so far."""
         self.stats = stats
-        self.values["tokens_per_s"].setText(f"{stats.get('tokens_per_s', 0):.1f} tok/s")
-        self.values["speedup"].setText(speedup_text(stats.get("speedup")))
-        self.values["tokens_per_call"].setText(f"{stats.get('tokens_per_call', 0):.2f}")
-        if stats.get("nodes_verified"):
-            self.values["acceptance_rate"].setText(f"{100 * stats.get('acceptance_rate', 0):.0f}%"
-                                                   f" of {stats['nodes_verified']}")
+        self.values["tokens_per_s"].setText(f"{stats.tokens_per_s:.1f} tok/s")
+        self.values["speedup"].setText(speedup_text(stats.speedup))
+        self.values["tokens_per_call"].setText(f"{stats.tokens_per_call:.2f}")
+        if stats.nodes_verified:
+            self.values["acceptance_rate"].setText(f"{100 * stats.acceptance_rate:.0f}%"
+                                                   f" of {stats.nodes_verified}")
         else:
             self.values["acceptance_rate"].setText("no drafts yet")
-        self.plot.add(int(stats.get("tokens", 0)), stats.get("speedup"))
+        self.plot.add(stats.tokens, stats.speedup)

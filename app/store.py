@@ -1,6 +1,6 @@
 """Conversations on disk: one SQLite file in WAL mode under the user data folder.
 
-Rules this module keeps (see the design brief, section 9):
+Rules this module keeps:
 
 * every write is committed at once: the user's message before generation starts, the reply
   while it streams (the window throttles those updates), so a crash loses at most a moment;
@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from aded_engine.reply_record import ReplyRecord
+
 DB_NAME = "conversations.db"
 ROLES = ("system", "user", "assistant")
 # message status: how a message ended
 PARTIAL, STOPPED, COMPLETE, ERROR = "partial", "stopped", "complete", "error"
 STATUSES = (PARTIAL, STOPPED, COMPLETE, ERROR)
+NEW_TITLE = "New chat"  # until the first message names the conversation
 
 
 @dataclass
@@ -36,6 +39,11 @@ class Message:
     stats: dict | None = None
     created: float = 0.0
     model: str | None = None  # file name of the model that wrote a reply (None: unknown)
+
+    @property
+    def record(self) -> ReplyRecord:
+        """A reply's statistics, typed (``stats`` is its row's JSON, as stored)."""
+        return ReplyRecord.from_json(self.stats)
 
 
 @dataclass
@@ -65,13 +73,17 @@ class ConversationSummary:
 
 @dataclass
 class ReplySpeed:
-    """One finished reply's measured statistics (ReplyStats.summary() and extras)."""
+    """One finished reply's measured statistics."""
     message_id: int
     conversation_id: int
     conversation_title: str
     created: float
     model: str | None
-    stats: dict
+    stats: dict  # the row's JSON, as stored
+
+    @property
+    def record(self) -> ReplyRecord:
+        return ReplyRecord.from_json(self.stats)
 
 
 # --- schema and migrations --------------------------------------------------------------
@@ -187,7 +199,7 @@ class ConversationStore:
         self.db.close()
 
     # --- conversations --------------------------------------------------------------------
-    def create_conversation(self, title: str = "New chat", system_prompt: str = "",
+    def create_conversation(self, title: str = NEW_TITLE, system_prompt: str = "",
                             sampling: dict | None = None) -> int:
         now = time.time()
         cur = self.db.execute(
@@ -254,7 +266,7 @@ class ConversationStore:
         out = []
         for row in self.db.execute(sql + " ORDER BY m.created, m.id", args):
             stats = _json_dict(row[5], None)
-            if stats is not None and "tokens" in stats:
+            if ReplyRecord.from_json(stats).measured:
                 out.append(ReplySpeed(int(row[0]), int(row[1]), str(row[2] or "Untitled"),
                                       _float(row[3]), _model(row[4]), stats))
         return out
@@ -398,6 +410,6 @@ def title_from(text: str, limit: int = 48) -> str:
     """A conversation title from its first message: the first line, shortened at a word."""
     line = " ".join(text.strip().split("\n", 1)[0].split())
     if len(line) <= limit:
-        return line or "New chat"
+        return line or NEW_TITLE
     cut = line[:limit].rsplit(" ", 1)[0]
     return (cut if len(cut) > limit // 2 else line[:limit]) + "…"

@@ -10,7 +10,6 @@ verification step, so Stop takes effect within one step.
 
 from __future__ import annotations
 
-import re
 import threading
 import traceback
 from dataclasses import dataclass
@@ -18,9 +17,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from aded_engine.backend import ModelLoadError
-from aded_engine.session import (ChatSession, ContextOverflowError, SessionSettings, StreamEvent,
-                                 forget_in_saved_table)
+from aded_engine.reply_record import ReplyRecord
 from aded_engine.sampling import SamplingSettings
+from aded_engine.session import (ChatSession, ContextOverflowError, FitResult, SessionSettings,
+                                 StreamEvent, forget_in_saved_table)
 
 
 @dataclass
@@ -32,13 +32,6 @@ class GenerateRequest:
     learn_user_text: str = ""  # learned together with the reply when it completes
 
 
-def live_stats(stats) -> dict:
-    """ReplyStats.summary() plus what the live meter needs while a reply streams."""
-    out = stats.summary()
-    out["baseline_ms_per_token"] = round(stats.baseline_ms_per_token, 3)
-    return out
-
-
 class EngineWorker(QObject):
     """Owns the ChatSession; lives in the engine thread.
 
@@ -46,9 +39,10 @@ class EngineWorker(QObject):
         loadProgress(float): model loading, 0..1 (emitted by the client's poll timer).
         loaded(dict): the session's info; loadFailed(str): why the model did not load.
         fitted(int, int, int): request id, turns dropped to fit the context, prompt tokens.
-        token(int, str): request id, new text of one verification step.
-        step(int, dict): request id, statistics of the reply so far.
-        finished(int, str, dict): request id, reply text, final statistics.
+        token(int, str, list): request id, new text of one verification step, and that text
+            token by token as (text, came from an accepted draft) pairs.
+        step(int, object): request id, ReplyRecord of the reply so far.
+        finished(int, str, object): request id, reply text, final ReplyRecord.
         failed(int, str, str): request id, kind ("overflow" | "error"), message.
         contextUsage(int, int): prompt tokens of a conversation, context size.
         status(str): a one-line message for the status bar.
@@ -60,8 +54,8 @@ class EngineWorker(QObject):
     loadFailed = Signal(str)
     fitted = Signal(int, int, int)
     token = Signal(int, str, list)
-    step = Signal(int, dict)
-    finished = Signal(int, str, dict)
+    step = Signal(int, object)
+    finished = Signal(int, str, object)
     failed = Signal(int, str, str)
     contextUsage = Signal(int, int)
     status = Signal(str)
@@ -107,37 +101,36 @@ class EngineWorker(QObject):
         if self.session is None:
             self.failed.emit(rid, "error", "No model is loaded.")
             return
-        try:
-            fit = self.session.fit(req.messages, req.sampling.max_tokens)
-        except ContextOverflowError as exc:
-            self.failed.emit(rid, "overflow", str(exc))
-            return
-        self.fitted.emit(rid, fit.dropped, len(fit.prompt_tokens))
+
+        def on_fit(fit: FitResult) -> None:
+            self.fitted.emit(rid, fit.dropped, len(fit.prompt_tokens))
 
         def on_event(ev: StreamEvent) -> None:
             if ev.text:
                 self.token.emit(rid, ev.text, ev.pieces)
-            self.step.emit(rid, live_stats(ev.step.reply))
+            self.step.emit(rid, ReplyRecord.of(ev.step.reply))
 
         try:
             # ADED off: the session's plain proposer (one token per call, same loop)
             proposer = None if req.aded else self.session.plain
-            reply = self.session.generate_from_tokens(
-                fit.prompt_tokens, req.sampling, on_event, self._stop.is_set, proposer)
+            reply = self.session.generate(req.messages, req.sampling, on_event, self._stop.is_set,
+                                          proposer, on_fit=on_fit)
+        except ContextOverflowError as exc:  # raised by fitting: nothing was generated
+            self.failed.emit(rid, "overflow", str(exc))
+            return
         except Exception as exc:
             traceback.print_exc()
             self.failed.emit(rid, "error", f"{type(exc).__name__}: {exc}")
             return
-        stats = live_stats(reply.stats)
-        stats["dropped_turns"] = fit.dropped
-        stats["learned_by"] = None
+        learned_by = None
         if reply.stats.finish_reason in ("stop", "length") and reply.text.strip():
             try:
                 self.session.learn_exchange([req.learn_user_text, reply.text])
-                stats["learned_by"] = self.session.fingerprint  # to forget it on delete
+                learned_by = self.session.fingerprint  # to forget it on delete
             except Exception as exc:  # a full disk must not lose the reply
                 self.status.emit(f"Could not save the learned table: {exc}")
-        self.finished.emit(rid, reply.text, stats)
+        self.finished.emit(rid, reply.text, ReplyRecord.of(
+            reply.stats, dropped_turns=reply.fit.dropped, learned_by=learned_by))
 
     @Slot(list)
     def measure(self, messages: list) -> None:
@@ -190,13 +183,11 @@ class EngineWorker(QObject):
             self.session = None
 
 
-WORKER_SIGNALS = ("loadProgress", "loaded", "loadFailed", "fitted", "token", "step", "finished",
-                  "failed", "contextUsage", "status", "tablesReset")
-
-
 class EngineClient(QObject):
     """The window's handle on the engine thread. Methods return at once; results arrive as
-    the worker's signals (re-exported here as ``client.worker.<signal>``).
+    the worker's signals: connect ``client.worker.<signal>`` to slots of QObjects that live
+    in the GUI thread, so that each call is queued onto that thread (a plain function would
+    run in the engine thread).
 
     Busy guard: one generation at a time; ``generate`` returns 0 while one runs.
     """
@@ -214,19 +205,18 @@ class EngineClient(QObject):
         self.stop_event = threading.Event()
         self.thread = QThread()
         self.thread.setObjectName("aded-engine")
-        self.worker = EngineWorker(self.stop_event)
-        self.worker.moveToThread(self.thread)
-        self._load.connect(self.worker.load)
-        self._generate.connect(self.worker.generate)
-        self._measure.connect(self.worker.measure)
-        self._forget.connect(self.worker.forget)
-        self._configure.connect(self.worker.configure)
-        self._reset_tables.connect(self.worker.reset_tables)
-        self._close.connect(self.worker.close)
-        self.worker.finished.connect(self._on_done)
-        self.worker.failed.connect(self._on_done)
-        self.worker.loaded.connect(self._on_loaded)
-        self.worker.loadFailed.connect(self._on_load_failed)
+        worker = self.worker = EngineWorker(self.stop_event)
+        worker.moveToThread(self.thread)
+        for request, slot in ((self._load, worker.load), (self._generate, worker.generate),
+                              (self._measure, worker.measure), (self._forget, worker.forget),
+                              (self._configure, worker.configure),
+                              (self._reset_tables, worker.reset_tables),
+                              (self._close, worker.close)):
+            request.connect(slot)  # queued: the worker lives in the engine thread
+        worker.finished.connect(self._on_done)
+        worker.failed.connect(self._on_done)
+        worker.loaded.connect(self._on_loaded)
+        worker.loadFailed.connect(self._on_load_failed)
         self.thread.start()
         self._poll = QTimer(self)
         self._poll.setInterval(100)
@@ -236,15 +226,6 @@ class EngineClient(QObject):
         self.info: dict | None = None
         self._next_id = 0
         self.current_request = 0
-
-    def connect_handlers(self, receiver: QObject) -> None:
-        """Connect each worker signal to ``receiver.on_<signal in snake case>`` where the
-        receiver has one. The receiver is a QObject of the GUI thread, so every call is
-        queued onto that thread (a plain function would run in the engine thread)."""
-        for name in WORKER_SIGNALS:
-            slot = getattr(receiver, "on_" + re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower(), None)
-            if slot is not None:
-                getattr(self.worker, name).connect(slot)
 
     def load(self, path: str, settings: SessionSettings) -> bool:
         """Load a model file; an empty path means the demo model."""

@@ -54,16 +54,11 @@ def settings_for():
 @pytest.fixture(scope="module")
 def engine(qapp, module_data_dir, demo_model):
     """One EngineClient (worker + QThread) with the demo model, shared by a module."""
-    from PySide6.QtCore import QCoreApplication
+    from app.wait import wait_until
     from app.worker import EngineClient
     client = EngineClient()
     client.load(str(demo_model), small_settings().session_settings())
-    import time
-    deadline = time.monotonic() + 120
-    while client.info is None and time.monotonic() < deadline:
-        QCoreApplication.processEvents()
-        time.sleep(0.01)
-    assert client.info is not None, "the demo model did not load"
+    assert wait_until(lambda: client.info is not None, 120), "the demo model did not load"
     yield client
     assert client.shutdown()
 

@@ -1,9 +1,11 @@
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QGuiApplication
 
+from aded_engine.reply_record import ReplyRecord
+
 from app.chat_view import FLUSH_MS, ChatView
 from app.speed_meter import NOT_ENOUGH, SpeedMeter, stats_line
-from app.store import COMPLETE, STOPPED, Message
+from app.store import COMPLETE, PARTIAL, STOPPED, Message
 
 REPLY = "Here you go:\n\n```python\nprint('hi')\n```\n\nDone."
 
@@ -11,14 +13,16 @@ REPLY = "Here you go:\n\n```python\nprint('hi')\n```\n\nDone."
 def test_streamed_text_is_drawn_in_batches(qtbot):
     view = ChatView()
     qtbot.addWidget(view)
-    view.set_messages([Message(1, "user", "hello")])
-    view.begin_reply(Message(2, "assistant", ""))
+    view.set_messages([Message(1, "user", "hello"), Message(2, "assistant", "", PARTIAL)],
+                      busy=True)
+    text = ""
     for i in range(300):  # 300 token updates arrive at once
-        view.append_text(f"w{i} ")
+        text += f"w{i} "
+        view.show_partial(text)
     qtbot.wait(3 * FLUSH_MS)
     assert view.messages[-1].content.startswith("w0 w1") and "w299" in view.toPlainText()
     assert 1 <= view.renders <= 3  # a handful of redraws, not 300
-    view.end_reply(view.streaming_text(), STOPPED, {"tokens": 300, "finish_reason": "cancelled"})
+    view.end_reply(text, STOPPED, {"tokens": 300, "finish_reason": "cancelled"})
     text = view.toPlainText()
     assert "stopped" in text and "hello" in text and "w299" in text
 
@@ -48,20 +52,23 @@ def test_speed_meter_says_when_there_is_not_enough_data(qtbot):
     meter = SpeedMeter()
     qtbot.addWidget(meter)
     meter.start_reply()
-    meter.show_stats({"tokens": 5, "tokens_per_s": 40.0, "speedup": None, "tokens_per_call": 1.2,
-                      "nodes_verified": 4, "acceptance_rate": 0.5})
+    meter.show_stats(ReplyRecord.from_json({
+        "tokens": 5, "tokens_per_s": 40.0, "speedup": None, "tokens_per_call": 1.2,
+        "nodes_verified": 4, "acceptance_rate": 0.5}))
     assert meter.values["speedup"].text() == NOT_ENOUGH
     assert meter.values["acceptance_rate"].text() == "50% of 4"
-    meter.show_stats({"tokens": 20, "tokens_per_s": 50.0, "speedup": 1.25, "tokens_per_call": 1.4})
+    meter.show_stats(ReplyRecord.from_json({"tokens": 20, "tokens_per_s": 50.0, "speedup": 1.25,
+                                            "tokens_per_call": 1.4}))
     assert meter.values["speedup"].text() == "1.25× vs plain"
     assert meter.plot.points == [(20, 1.25)]
     meter.plot.grab()  # paints without error
 
 
 def test_stats_line():
-    line = stats_line({"tokens": 42, "tokens_per_s": 55.12, "speedup": 1.123,
-                       "tokens_per_call": 1.3, "nodes_verified": 10, "acceptance_rate": 0.64,
-                       "finish_reason": "length", "dropped_turns": 2})
+    line = stats_line(ReplyRecord.from_json({
+        "tokens": 42, "tokens_per_s": 55.12, "speedup": 1.123, "tokens_per_call": 1.3,
+        "nodes_verified": 10, "acceptance_rate": 0.64, "finish_reason": "length",
+        "dropped_turns": 2}))
     assert line == ("42 tokens · 55.1 tok/s · 1.12× vs plain · 1.30 tokens/call · "
                     "64% of drafts accepted · length limit · 2 oldest turns left out")
 

@@ -40,7 +40,7 @@ def make_window(qtbot, engine, tmp_path, settings_for):
 
 def send_and_wait(qtbot, window, text):
     assert window.send_message(text)
-    qtbot.waitUntil(lambda: window.reply is None, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
 
 
 def db_messages(window):
@@ -49,12 +49,12 @@ def db_messages(window):
 
 def test_send_streams_reply_saves_both_turns_and_reopens(qtbot, make_window, tmp_path):
     window = make_window()
-    assert window.pages.currentWidget() is window.chat  # a model is loaded: no welcome panel
+    assert window.pane.pages.currentWidget() is window.chat  # a model is loaded: no welcome panel
     assert window.send_message("Write a haiku about the sea.")
     # the user's message is on disk before the reply exists
     first = db_messages(window)
     assert [(m.role, m.status) for m in first] == [("user", COMPLETE), ("assistant", PARTIAL)]
-    qtbot.waitUntil(lambda: window.reply is None, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
 
     user, reply = db_messages(window)
     assert user.content == "Write a haiku about the sea."
@@ -67,8 +67,8 @@ def test_send_streams_reply_saves_both_turns_and_reopens(qtbot, make_window, tmp
     assert window.speed.values["tokens_per_call"].text() != "–"
     assert "tok/s" in window.chat.toPlainText()  # the details line under the reply
     assert window.sidebar.list.item(0).text().startswith("Write a haiku")
-    qtbot.waitUntil(lambda: window.context_used > 0, timeout=10_000)
-    assert f"/ {N_CTX} tokens" in window.context_label.text()
+    qtbot.waitUntil(lambda: window.statusBar().context.used > 0, timeout=10_000)
+    assert f"/ {N_CTX} tokens" in window.statusBar().context.text()
     conversation_id = window.current_id
     window.close()
 
@@ -82,13 +82,13 @@ def test_send_streams_reply_saves_both_turns_and_reopens(qtbot, make_window, tmp
 def test_stop_mid_reply_keeps_partial_marked_stopped(qtbot, make_window, settings_for):
     window = make_window(settings_for(max_tokens=2000))
     assert window.send_message("Tell me a long story about a dragon and a knight.")
-    qtbot.waitUntil(lambda: len(window.reply.text) > 40, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(window.replies.reply.text) > 40, timeout=REPLY_TIMEOUT_MS)
     # saved while streaming, before it ends
     qtbot.waitUntil(lambda: db_messages(window)[1].content != "", timeout=5_000)
     assert db_messages(window)[1].status == PARTIAL
     window.composer.edit.setFocus()
     qtbot.keyClick(window.composer.edit, Qt.Key_Escape)  # Esc stops
-    qtbot.waitUntil(lambda: window.reply is None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=10_000)
     reply = db_messages(window)[1]
     assert reply.status == STOPPED
     assert reply.stats["finish_reason"] == "cancelled"
@@ -102,7 +102,7 @@ def test_regenerate_replaces_the_last_reply(qtbot, make_window):
     send_and_wait(qtbot, window, "Name a colour.")
     old = db_messages(window)[1]
     assert window.regenerate()
-    qtbot.waitUntil(lambda: window.reply is None, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
     messages = db_messages(window)
     assert [m.role for m in messages] == ["user", "assistant"]
     assert messages[1].id != old.id and messages[1].status == COMPLETE
@@ -116,21 +116,37 @@ def test_edit_a_previous_message_and_resend_from_there(qtbot, make_window):
     assert len(db_messages(window)) == 4
     window.chat.editRequested.emit(0)
     assert window.composer.edit.toPlainText() == "What is 2+2?"
-    assert window.edit_banner.isVisibleTo(window)
+    assert window.pane.edit_banner.isVisibleTo(window)
     window.composer.edit.setPlainText("What is 5+5?")
     window.composer.on_submit()
-    qtbot.waitUntil(lambda: window.reply is None, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
     messages = db_messages(window)
     assert [(m.role, m.content) for m in messages][0] == ("user", "What is 5+5?")
     assert [m.role for m in messages] == ["user", "assistant"]
     assert "And 3+3?" not in window.chat.toPlainText()
 
 
+def test_sending_reads_and_draws_the_conversation_once(qtbot, make_window, monkeypatch):
+    window = make_window()
+    send_and_wait(qtbot, window, "Hi")
+    reads, draws, measured = [], [], []
+    get_conversation, render_all = window.store.get_conversation, window.chat.render_all
+    measure = window.client.measure
+    monkeypatch.setattr(window.store, "get_conversation",
+                        lambda i: reads.append(i) or get_conversation(i))
+    monkeypatch.setattr(window.chat, "render_all", lambda: draws.append(1) or render_all())
+    monkeypatch.setattr(window.client, "measure", lambda m: measured.append(m) or measure(m))
+    assert window.send_message("And again?")
+    assert (reads, len(draws), measured) == ([window.current_id], 1, [])  # fitting measures
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
+    assert [len(m) for m in measured] == [4]  # then the conversation with the new reply
+
+
 def test_empty_messages_are_ignored(qtbot, make_window):
     window = make_window()
     window.composer.edit.setPlainText("  \n\n ")
     window.composer.on_submit()
-    assert window.reply is None and window.store.list_conversations() == []
+    assert window.replies.reply is None and window.store.list_conversations() == []
 
 
 def test_delete_removes_it_from_window_and_database_file(qtbot, make_window, tmp_path,
@@ -176,7 +192,7 @@ def test_non_gguf_file_shows_error_and_app_keeps_working(qtbot, make_window, tmp
     window = make_window()
     bogus = tmp_path / "notes.gguf"
     bogus.write_text("these are my notes, not a model")
-    assert window.load_model(str(bogus))
+    assert window.models.load(str(bogus))
     qtbot.waitUntil(lambda: window.error_box is not None, timeout=30_000)
     assert "not a GGUF" in window.error_box.text()
     window.error_box.close()
@@ -189,7 +205,7 @@ def test_overflow_keeps_the_message_and_says_why(qtbot, make_window):
     window = make_window()
     long_text = "lorem ipsum dolor sit amet " * 400  # ~2400 tokens > 1024 context
     assert window.send_message(long_text)
-    qtbot.waitUntil(lambda: window.reply is None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=30_000)
     messages = db_messages(window)
     assert [m.role for m in messages] == ["user"] and messages[0].content == long_text
     assert window.error_box is not None and "context" in window.error_box.text()
@@ -200,7 +216,7 @@ def test_a_pasted_megabyte_is_kept_whole_and_the_window_stays_light(qtbot, make_
     huge = "".join(f"row {i}: emoji 🎉, العربية, 中文\n" for i in range(30_000))  # ~1 MB
     window.composer.edit.setPlainText(huge)  # as if pasted
     window.composer.on_submit()
-    qtbot.waitUntil(lambda: window.reply is None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=60_000)
     (message,) = db_messages(window)
     assert message.content == huge.rstrip("\n")  # stored whole (the last newline is trimmed)
     assert window.error_box is not None and "context" in window.error_box.text()
@@ -239,16 +255,16 @@ def test_closing_during_a_reply_saves_it_and_ends_the_thread(qtbot, tmp_path, de
     store = ConversationStore(tmp_path / "conversations.db")
     window = MainWindow(store, settings_for(max_tokens=2000))  # owns its engine thread
     qtbot.addWidget(window)
-    assert window.pages.currentWidget() is window.welcome  # no model yet
-    assert not window.reset_tables_action.isEnabled()
-    assert not window.reset_tables()  # nothing to reset, nothing asked
+    assert window.pane.pages.currentWidget() is window.pane.welcome  # no model yet
+    assert not window.models.reset_tables_action.isEnabled()
+    assert not window.models.reset_tables()  # nothing to reset, nothing asked
     assert not window.send_message("hello?")  # refused, nothing stored
     assert store.list_conversations() == []
-    assert window.load_model(str(demo_model))
+    assert window.models.load(str(demo_model))
     qtbot.waitUntil(lambda: window.client.info is not None, timeout=60_000)
-    qtbot.waitUntil(window.reset_tables_action.isEnabled, timeout=5_000)
+    qtbot.waitUntil(window.models.reset_tables_action.isEnabled, timeout=5_000)
     assert window.send_message("Tell me a long story about a lighthouse.")
-    qtbot.waitUntil(lambda: len(window.reply.text) > 20, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(window.replies.reply.text) > 20, timeout=REPLY_TIMEOUT_MS)
     thread = window.client.thread
     window.close()
     assert thread.isFinished()
@@ -271,7 +287,7 @@ def test_speed_history_of_the_window_filters_by_the_loaded_model(qtbot, make_win
                              stats={"tokens": 30, "speedup": 1.6})
     window.open_conversation(cid)
     dialog = window.show_speed_history()
-    assert dialog.isVisible() and window.info_dialog is dialog
+    assert dialog.isVisible() and window.info.dialog is dialog
     speedups = COLUMNS.index("Speedup")
     assert [r[speedups] for r in dialog.conversation_panel.rows()] == ["1.20×", "2.00×", "1.40×"]
     assert [r[speedups] for r in dialog.model_panel.rows()] == ["1.20×", "1.40×", "1.60×"]
@@ -287,7 +303,7 @@ def test_help_menu_shows_the_data_locations(qtbot, make_window, tmp_path):
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     action = next(a for a in help_menu.actions() if a.text() == "Data locations…")
     action.trigger()
-    dialog = window.info_dialog
+    dialog = window.info.dialog
     assert dialog.isVisible()
     assert dialog.paths["Conversations database"].text() == str(tmp_path / "conversations.db")
     assert dialog.paths["Learned tables"].text() == str(tables_dir())
@@ -315,7 +331,7 @@ def learned_table_files(client):
 
 def test_reset_learned_tables_deletes_the_table_files(qtbot, make_window, monkeypatch):
     window = make_window()
-    assert window.reset_tables_action.isEnabled()  # a model is loaded
+    assert window.models.reset_tables_action.isEnabled()  # a model is loaded
     run_in_engine_thread(qtbot, window.client, lambda s: s.learn_exchange(
         ["What is the capital of France?", "The capital of France is Paris."]))
     assert learned_table_files(window.client)
@@ -323,7 +339,7 @@ def test_reset_learned_tables_deletes_the_table_files(qtbot, make_window, monkey
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: asked.append(a[2]) or QMessageBox.Yes)
     with qtbot.waitSignal(window.client.worker.tablesReset, timeout=30_000) as signal:
-        assert window.reset_tables()
+        assert window.models.reset_tables()
     assert signal.args == [True, ""]
     assert len(asked) == 1 and window.client.info["model"] in asked[0]
     assert learned_table_files(window.client) == []
@@ -341,7 +357,7 @@ def test_reset_learned_tables_needs_confirmation(qtbot, make_window, monkeypatch
     assert before
     sizes = [p.stat().st_size for p in before]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.No)
-    assert not window.reset_tables()
+    assert not window.models.reset_tables()
     qtbot.wait(300)  # nothing was queued to the engine thread
     assert learned_table_files(window.client) == before
     assert [p.stat().st_size for p in before] == sizes
@@ -446,7 +462,7 @@ def test_settings_dialog_applies_aded_knobs_without_reloading(qtbot, make_window
         return True
 
     monkeypatch.setattr(SettingsDialog, "exec", fill)
-    window.edit_settings()
+    window.models.edit_settings()
     applied = []
     run_in_engine_thread(qtbot, window.client, lambda s: applied.append(s.settings))
     assert window.client.worker.session is session  # no reload for ADED knobs
