@@ -5,7 +5,7 @@ import pytest
 from scipy.stats import chi2_contingency
 
 from aded_engine.backend import BackendSettings
-from aded_engine.decode import AdedSettings
+from aded_engine.proposer import AdedSettings
 from aded_engine.sampling import SamplingSettings, filtered_distribution
 from aded_engine.session import ChatSession, SessionSettings
 
@@ -26,10 +26,14 @@ def test_filtered_distribution_literal():
 def test_aded_sampling_matches_plain_sampling(demo_model_path):
     s = ChatSession(demo_model_path, SessionSettings(backend=BackendSettings(n_ctx=512, n_threads=2)))
     forced = s.new_proposer(AdedSettings(cost_aware=False, fixed_nodes=6))
-    # a context the table can predict well, so trees are verified and partly accepted
+    # A context the table predicts well, with the reply already begun ("apple"), so that
+    # drafts are accepted on any CPU (about 1 per reply here, 17 in 250 replies on an
+    # AVX-512 machine without the begun reply), and a temperature that keeps dozens of
+    # outcomes for the chi-square test.
     prompt = s.prompt_tokens([{"role": "user", "content": "Continue the list: apple, banana, cherry, "
                                "apple, banana, cherry, apple, banana, cherry, apple,"}])
-    sampling = dict(temperature=0.8, top_k=40, top_p=1.0, min_p=0.0, max_tokens=3)
+    prompt += s.backend.tokenize("apple")
+    sampling = dict(temperature=1.5, top_k=40, top_p=1.0, min_p=0.0, max_tokens=3)
     n = 250
     joint = {"plain": [], "aded": []}
     accepted = 0
