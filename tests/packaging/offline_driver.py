@@ -19,7 +19,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import traceback
 
 ATTEMPTS: list[str] = []
@@ -68,13 +67,9 @@ MESSAGE = "Name three colours of the rainbow."
 
 
 def wait_until(condition, timeout_s: float, what: str) -> None:
-    from PySide6.QtCore import QCoreApplication
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        QCoreApplication.processEvents()
-        time.sleep(0.01)
+    from app.wait import wait_until as deliver_events_until
+    if not deliver_events_until(condition, timeout_s):
+        raise TimeoutError(f"timed out waiting for {what}")
 
 
 def session(data_dir: str, model: str) -> dict:
@@ -95,13 +90,13 @@ def session(data_dir: str, model: str) -> dict:
     settings = AppSettings(n_threads=1, n_ctx=1024, max_tokens=24, temperature=0.0)
     window = MainWindow(store, settings)
     window.show()
-    assert window.load_model(model), "the window refused to load the model"
+    assert window.models.load(model), "the window refused to load the model"
     wait_until(lambda: window.client.info is not None, 180, "the model to load")
 
     QTest.keyClicks(window.composer.edit, MESSAGE)  # typed, then Enter sends, as a user would
     QTest.keyClick(window.composer.edit, Qt.Key_Return)
-    wait_until(lambda: window.reply is not None, 10, "the reply to start")
-    wait_until(lambda: window.reply is None, 300, "the reply to finish")
+    wait_until(lambda: window.replies.reply is not None, 10, "the reply to start")
+    wait_until(lambda: window.replies.reply is None, 300, "the reply to finish")
     conversation_id = window.current_id
     window.close()  # closeEvent ends the engine thread
     store.close()
