@@ -14,60 +14,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .backend import BackendSettings, LlamaBackend, ModelLoadError
+from .backend import BackendSettings, LlamaBackend
 from .chat_template import ChatFormatter
-from .cost import AcceptanceCalibration, backend_cost_curve
+from .cost import backend_cost_curve
 from .decode import ReplyStats, StepEvent, decode_reply
-from .json_map import read_json_entry, write_json_entry
-from .paths import cache_dir, tables_dir
+# forget_in_saved_table: re-exported for app/worker.py's older import
+from .learned_tables import LearnedTables, forget_in_saved_table  # noqa: F401
+from .paths import cache_dir
 from .probe import safe_mode
 from .proposer import AdedSettings, TreeProposer
 from .sampling import Sampler, SamplingSettings
-from .table_store import load_table, save_table, table_path
-from .trigram import (FrozenLayer, LearnedLayers, TableSettings, TrigramDrafter, common_prefix,
-                      learn_tokens)
+from .trigram import LearnedLayers, TableSettings, TrigramDrafter, common_prefix
 
 
 class ContextOverflowError(ValueError):
     """The newest message alone does not fit the context; nothing was generated."""
-
-
-class TableUpdateError(RuntimeError):
-    """A saved table could not be updated (its model file is gone, or unreadable)."""
-
-
-def _tokenizers_file() -> Path:
-    """Which model file each tokenizer's tables were last used with: a table of a model
-    that is not loaded can still forget a deleted conversation."""
-    return tables_dir() / "tokenizers.json"
-
-
-def text_runs(backend: LlamaBackend, texts: Sequence[str]) -> list[list[int]]:
-    """Token runs of messages as the tables learn them (no special tokens)."""
-    return [backend.tokenize(t, add_special=False, parse_special=False) for t in texts if t]
-
-
-def forget_in_saved_table(fingerprint: str, texts: Sequence[str],
-                          settings: TableSettings = TableSettings()) -> None:
-    """``ChatSession.forget_exchange`` for a tokenizer whose model is not loaded: loads only
-    its vocabulary (from the model file recorded for it) and updates the file."""
-    model = read_json_entry(_tokenizers_file(), fingerprint)
-    if not isinstance(model, str) or not Path(model).is_file():
-        raise TableUpdateError(f"the model file of this learned table ({model or 'unknown'}) "
-                               "is gone; use Model > Reset learned tables to clear it")
-    try:
-        vocab = LlamaBackend(model, BackendSettings(vocab_only=True))
-    except ModelLoadError as exc:
-        raise TableUpdateError(str(exc)) from exc
-    try:
-        if vocab.vocab_fingerprint != fingerprint:
-            raise TableUpdateError(f"{Path(model).name} no longer has this table's tokenizer")
-        path = table_path(tables_dir(), fingerprint, "history")
-        layer = load_table(path, fingerprint, vocab.n_vocab).layer
-        layer = learn_tokens(layer, text_runs(vocab, texts), settings, -1.0)
-        save_table(path, layer, fingerprint, vocab.n_vocab)
-    finally:
-        vocab.close()
 
 
 @dataclass(frozen=True)
@@ -116,6 +77,9 @@ class TextStream:
 
 
 class ChatSession:
+    """One model (``backend``), what it learned (``tables``), its drafters (``proposer``,
+    ``plain``) and what the KV cache holds of the conversation (``kv_tokens``)."""
+
     def __init__(self, model_path: str | Path, settings: SessionSettings = SessionSettings(),
                  progress: Callable[[float], None] | None = None):
         # The first use of a model file, llama.cpp build and CPU is tried in a child process:
@@ -130,15 +94,11 @@ class ChatSession:
         self.formatter = ChatFormatter(b.chat_template, b.token_text(b.bos) if b.bos >= 0 else "",
                                        "")
         self.fingerprint = b.vocab_fingerprint
-        self.table_problems: list[str] = []
-        self.learned = LearnedLayers(self._load_layer("history"), self._load_layer("corpus"))
+        self.tables = LearnedTables(b)
         self.curve = backend_cost_curve(b, cache_dir() / "batch-cost.json")
-        # how often this model accepts drafts: learned with use, like the tables
-        self._calibration_key = f"{b.path.name}:{b.path.stat().st_size}"
-        self.proposer = self.new_proposer(settings.aded)
         self.kv_tokens: list[int] = []  # exactly what the KV cache's sequence 0 holds
         self.last_prefill = 0  # tokens evaluated to prepare the last reply's prompt
-        self._plain: TreeProposer | None = None
+        self._renew_proposers()
 
     # --- description -------------------------------------------------------------------
     @property
@@ -153,17 +113,14 @@ class ChatSession:
                 "load_note": self.load_note}
 
     # --- tables ------------------------------------------------------------------------
-    def _load_layer(self, name: str) -> FrozenLayer:
-        path = table_path(tables_dir(), self.fingerprint, name)
-        result = load_table(path, self.fingerprint, self.backend.n_vocab)
-        if result.problem:
-            self.table_problems.append(result.problem)
-        return result.layer
+    @property
+    def learned(self) -> LearnedLayers:
+        return self.tables.layers
 
-    def _save_layer(self, name: str, layer: FrozenLayer) -> None:
-        save_table(table_path(tables_dir(), self.fingerprint, name), layer, self.fingerprint,
-                   self.backend.n_vocab)
-        write_json_entry(_tokenizers_file(), self.fingerprint, str(self.backend.path))
+    @property
+    def table_problems(self) -> list[str]:
+        """Table files found damaged at load (set aside; empty tables used instead)."""
+        return self.tables.problems
 
     def new_proposer(self, aded: AdedSettings) -> TreeProposer:
         """A drafter with its own live table and calibration over this model's tables
@@ -171,26 +128,19 @@ class ChatSession:
         if not self.can_draft:
             aded = replace(aded, enabled=False)
         drafter = TrigramDrafter(self.settings.table, self.learned, adapt=aded.adapt)
-        calibration = AcceptanceCalibration()
-        saved = read_json_entry(self._calibration_file, self._calibration_key)
-        if saved is not None:
-            calibration.load_json(saved)
-        return TreeProposer(drafter, aded, self.curve, calibration)
+        return TreeProposer(drafter, aded, self.curve, self.tables.load_calibration())
+
+    def _renew_proposers(self) -> None:
+        """A fresh ADED drafter (empty conversation layer, calibration as saved); the plain
+        one is made again when next asked for."""
+        self.proposer = self.new_proposer(self.settings.aded)
+        self._plain = None
 
     def reconfigure(self, aded: AdedSettings, table: TableSettings) -> None:
         """New ADED settings without reloading the model (the live drafter starts afresh;
         the learned tables and the calibration stay)."""
         self.settings = replace(self.settings, aded=aded, table=table)
-        self.proposer = self.new_proposer(aded)
-        self._plain = None
-
-    @property
-    def _calibration_file(self) -> Path:
-        return tables_dir() / "acceptance.json"
-
-    def _save_calibration(self) -> None:
-        write_json_entry(self._calibration_file, self._calibration_key,
-                         self.proposer.calibration.to_json())
+        self._renew_proposers()
 
     @property
     def drafter(self) -> TrigramDrafter:
@@ -198,37 +148,25 @@ class ChatSession:
 
     def learn_exchange(self, texts: Sequence[str]) -> None:
         """Add finished messages to this tokenizer's history table and save it."""
-        self._update_history(texts, +1.0)
+        self.tables.learn(texts, self.settings.table)
 
     def forget_exchange(self, texts: Sequence[str]) -> None:
         """Remove what ``learn_exchange`` added for these texts (a deleted conversation),
         from the table on disk and from the live conversation layer and KV cache."""
-        self._update_history(texts, -1.0)
-        self.proposer = self.new_proposer(self.settings.aded)
-        self._plain = None
+        self.tables.forget(texts, self.settings.table)
+        self._renew_proposers()
         self.kv_tokens = []
         self.backend.clear()
 
-    def _update_history(self, texts: Sequence[str], sign: float) -> None:
-        runs = text_runs(self.backend, texts)
-        self.learned.history = learn_tokens(self.learned.history, runs, self.settings.table, sign)
-        self._save_layer("history", self.learned.history)
-
     def import_corpus(self, texts: Sequence[str]) -> int:
         """Seed the table with the user's own documents; returns the tokens learned."""
-        runs = text_runs(self.backend, texts)
-        self.learned.corpus = learn_tokens(self.learned.corpus, runs, self.settings.table)
-        self._save_layer("corpus", self.learned.corpus)
-        return sum(len(r) for r in runs)
+        return self.tables.import_corpus(texts, self.settings.table)
 
     def reset_tables(self) -> None:
-        """Forget everything learned for this tokenizer (the files are deleted)."""
-        self.learned.history, self.learned.corpus = FrozenLayer(), FrozenLayer()
-        for name in ("history", "corpus"):
-            table_path(tables_dir(), self.fingerprint, name).unlink(missing_ok=True)
-        write_json_entry(self._calibration_file, self._calibration_key, None)
-        self.proposer = self.new_proposer(self.settings.aded)
-        self._plain = None
+        """Forget everything learned for this tokenizer (the files are deleted) and how
+        often this model accepted drafts."""
+        self.tables.reset()
+        self._renew_proposers()
 
     # --- prompts -----------------------------------------------------------------------
     def prompt_tokens(self, messages: list[dict]) -> list[int]:
@@ -297,7 +235,7 @@ class ChatSession:
                              on_step, should_stop, logits)
         self.kv_tokens = text[:-1]
         if proposer is self.proposer and proposer.settings.enabled:
-            self._save_calibration()
+            self.tables.save_calibration(proposer.calibration)
         parts.append(stream.flush())
         return Reply("".join(parts), text[len(prompt):], stats, logits=logits or [])
 

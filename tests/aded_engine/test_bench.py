@@ -2,7 +2,7 @@
 
 import pytest
 
-from aded_engine.bench import Tally
+from aded_engine.bench import Tally, measure_table_load
 from aded_engine.decode import ReplyStats
 
 
@@ -26,3 +26,9 @@ def test_rates_of_nothing_are_reported_as_absent():
     r = Tally(tokens=5, seconds=1.0).report(None)
     assert r["speedup_vs_ar"] is None and r["tokens_per_call"] is None
     assert r["acceptance_rate"] is None and r["agreement_with_ar"] is None
+
+
+def test_table_load_measurement_reports_a_real_table():
+    r = measure_table_load(20_000)
+    assert r["history_tokens"] == 20_000 and r["entries"] > 1_000
+    assert r["file_mb"] > 0 and r["load_s"] > 0

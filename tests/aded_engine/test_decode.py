@@ -12,10 +12,8 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from aded_engine.backend import BackendSettings
 from aded_engine.proposer import AdedSettings
 from aded_engine.sampling import SamplingSettings
-from aded_engine.session import ChatSession, SessionSettings
 
 NEAR_TIE = 0.6  # logits; the brief measured first departures at margins up to 0.35
 
@@ -23,16 +21,6 @@ NEAR_TIE = 0.6  # logits; the brief measured first departures at margins up to 0
 def mt_bench(n):
     path = resources.files("aded_engine") / "data" / "mt_bench_question.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()[:n]]
-
-
-@pytest.fixture(scope="module")
-def session(demo_model_path, tmp_path_factory):
-    from aded_engine import paths
-    paths.set_data_dir(tmp_path_factory.mktemp("decode-data"))
-    s = ChatSession(demo_model_path, SessionSettings(backend=BackendSettings(n_ctx=2048, n_threads=2)))
-    yield s
-    s.close()
-    paths.set_data_dir(None)
 
 
 @pytest.fixture(scope="module")
@@ -115,34 +103,6 @@ def test_cache_after_pruned_trees_is_as_good_as_after_plain_decoding(session, fo
     plain, plain_text, plain_gap = _next_logits_after(session, prompt, session.plain)
     assert aded.stats.accepted > 10
     assert aded_gap <= 2 * plain_gap + 0.25, (aded_gap, plain_gap)
-
-
-def test_follow_up_evaluates_only_new_tokens(session):
-    messages = [{"role": "user", "content": "Name a colour."}]
-    first = session.generate(messages, SamplingSettings(max_tokens=16))
-    messages += [{"role": "assistant", "content": first.text},
-                 {"role": "user", "content": "And another one?"}]
-    prompt = session.prompt_tokens(messages)
-    session.generate(messages, SamplingSettings(max_tokens=8))
-    assert 0 < session.last_prefill < 20 < len(prompt)
-
-
-def test_context_guard_drops_oldest_turns_but_keeps_system(demo_model_path):
-    s = ChatSession(demo_model_path, SessionSettings(backend=BackendSettings(n_ctx=256, n_threads=2)))
-    long = "word " * 60
-    messages = [{"role": "system", "content": "Be brief."}]
-    for i in range(4):
-        messages += [{"role": "user", "content": f"{i} {long}"}, {"role": "assistant", "content": long}]
-    messages.append({"role": "user", "content": "Say hi."})
-    fit = s.fit(messages, max_tokens=32)
-    assert fit.dropped > 0
-    assert fit.messages[0]["role"] == "system" and fit.messages[-1]["content"] == "Say hi."
-    reply = s.generate(messages, SamplingSettings(max_tokens=8))
-    assert reply.fit.dropped == fit.dropped and reply.stats.tokens > 0
-    from aded_engine.session import ContextOverflowError
-    with pytest.raises(ContextOverflowError, match="context holds 256"):
-        s.fit([{"role": "user", "content": long * 5}], max_tokens=32)
-    s.close()
 
 
 def test_stop_is_honoured_within_one_step(session):
