@@ -4,9 +4,11 @@
 #   bash packaging/build-linux.sh            build, check the layout, run the self-test
 #   bash packaging/build-linux.sh --no-test  build and check the layout only
 #
-# Uses the project's .venv (made by `bash packaging/dev.sh test`, or here if missing) and
-# installs PyInstaller into it. The bundle carries whatever llama-cpp-python build that venv
-# holds: CPU here; for CUDA, reinstall it first with CMAKE_ARGS="-DGGML_CUDA=on" (see
+# Uses the project's .venv (made by `bash packaging/dev.sh setup`, or here if missing) and
+# installs PyInstaller into it. llama.cpp's libraries do not come from that venv (compiled
+# for this CPU) but from a portable build of the same llama-cpp-python release
+# (packaging/llama-wheel.sh portable: x86-64-v3, no AMX), so the bundle runs on any x86-64
+# CPU from Haswell on. For CUDA, export CMAKE_ARGS="-DGGML_CUDA=on" first (see
 # packaging/README.md). Then install it for the current user: bash packaging/linux/install.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,30 +16,24 @@ run_test=1
 [ "${1:-}" = "--no-test" ] && run_test=0
 
 py=.venv/bin/python
-if [ ! -x "$py" ]; then
-    "${PYTHON:-python3}" -m venv .venv
-    "$py" -m pip install --disable-pip-version-check -q -e .
-fi
+[ -x "$py" ] || bash packaging/dev.sh setup
 if ! "$py" -c "import PyInstaller" 2>/dev/null; then
     "$py" -m pip install --disable-pip-version-check -q "pyinstaller>=6.10,<7"
 fi
 
 # Qt's X11 plugin links a few xcb libraries that minimal images lack; PyInstaller bundles them
 # only if they are installed here (otherwise the bundle needs them on the user's machine).
-if [ "$(id -u)" = 0 ] && command -v dpkg >/dev/null && command -v apt-get >/dev/null; then
-    missing=()
-    for pkg in libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxkbcommon-x11-0; do
-        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
-            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; } \
-            || echo "note: could not install ${missing[*]}; the bundle's X11 plugin will need them"
-    fi
-fi
+bash packaging/apt-install.sh "the bundle's X11 plugin" qt-xcb
+
+# The portable llama-cpp-python, unpacked ahead of .venv's on the path while PyInstaller
+# analyses the program, so that its llama_cpp package (libraries included) is the one bundled.
+portable=$(PYTHON="$py" bash packaging/llama-wheel.sh portable)
+llama_pkg=build/llama-portable
+rm -rf "$llama_pkg" && mkdir -p "$llama_pkg"
+"$py" -m zipfile -e "$portable" "$llama_pkg"
 
 start=$(date +%s)
-"$py" -m PyInstaller --noconfirm --clean --log-level WARN \
+PYTHONPATH="$(pwd)/$llama_pkg" "$py" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/aded-chat.spec
 bundle=dist/aded-chat
 # Drop debug symbols where it is safe and worth it: libpython and the stdlib extension modules

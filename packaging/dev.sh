@@ -29,34 +29,19 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ packaging/llama-whe
     touch "$stamp"
 fi
 
-# Qt's X11 platform plugin needs a few xcb libraries that minimal Linux images lack.
-qt_xcb_libs() {
-    [ "$(uname -s)" = Linux ] && command -v dpkg >/dev/null || return 0
-    local missing=()
-    for pkg in libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxkbcommon-x11-0; do
-        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    if [ "$(id -u)" = 0 ]; then
-        apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
-            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; } \
-            || echo "note: could not install ${missing[*]}; the window may need them"
-    else
-        echo "note: the window may need: sudo apt-get install ${missing[*]}"
-    fi
-}
-
 model=$(.venv/bin/aded models fetch-demo | tail -n 1)
 case "$what" in
     app)
-        qt_xcb_libs
+        bash packaging/apt-install.sh "the window" qt-xcb
         exec .venv/bin/aded-chat --model "$model" "$@"
         ;;
     test)
+        # tests/packaging runs the bundle's llama.cpp as an AVX2-only CPU would (qemu-user)
+        bash packaging/apt-install.sh "the packaging tests" qemu-user binutils
         exec .venv/bin/python -m pytest -q "$@"
         ;;
     setup)
-        qt_xcb_libs
+        bash packaging/apt-install.sh "the window" qt-xcb
         echo "ready: .venv (demo model: $model)"
         ;;
     *)
