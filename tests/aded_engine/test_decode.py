@@ -1,9 +1,10 @@
 """ADED decoding against plain decoding on the real demo model (no mocks).
 
-Greedy outputs cannot be compared bit for bit (brief section 5: a token's logits differ in
-rounding between a one-row and a many-row batch), so the checks are: every emitted token is
-the argmax of the verifier's logits for it, and where ADED first departs from plain
-decoding, plain decoding's top two logits there are a near-tie.
+Greedy outputs cannot be compared bit for bit: on a CPU a token's logits round differently in
+a one-row batch than in a many-row one, so plain decoding and tree verification may pick
+different argmaxes where two logits nearly tie. So the checks are: every emitted token is the
+argmax of the verifier's logits for it, and where ADED first departs from plain decoding,
+plain decoding's top two logits there are a near-tie.
 """
 
 import json
@@ -15,7 +16,7 @@ import pytest
 from aded_engine.proposer import AdedSettings
 from aded_engine.sampling import SamplingSettings
 
-NEAR_TIE = 0.6  # logits; the brief measured first departures at margins up to 0.35
+NEAR_TIE = 0.6  # logits; first departures on this model were measured at margins up to 0.35
 
 
 def mt_bench(n):
@@ -35,7 +36,7 @@ def top2_margin(row):
 
 
 def test_every_token_is_the_verifiers_argmax_and_departures_are_near_ties(session, forced):
-    drafted = departures = 0
+    drafted = departures = differing = 0
     for q in mt_bench(6):
         # the second turn asks to rework the first answer: drafts get accepted there
         first = session.generate([{"role": "user", "content": q["turns"][0]}],
@@ -51,12 +52,14 @@ def test_every_token_is_the_verifiers_argmax_and_departures_are_near_ties(sessio
         for tok, row in zip(aded.tokens, aded.logits):
             assert tok == int(np.argmax(row))
         drafted += aded.stats.accepted
+        differing += aded.tokens != plain.tokens
         for i, (a, b) in enumerate(zip(aded.tokens, plain.tokens)):
             if a != b:
                 departures += 1
                 assert top2_margin(plain.logits[i]) < NEAR_TIE, (q["question_id"], i)
                 break
     assert drafted > 10  # the tree path really ran and accepted drafts
+    assert departures == differing  # no reply differs without its departure being checked
 
 
 def test_kv_cache_holds_exactly_the_committed_tokens_across_turns(session, forced):
