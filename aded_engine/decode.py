@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Callable
 
-from .proposer import AdedSettings, TreeProposer  # noqa: F401 (AdedSettings: older imports)
+from .proposer import TreeProposer
 from .sampling import Sampler
 from .verify import verify_tree
 
