@@ -1,4 +1,5 @@
-"""Where the user writes: Enter sends, Shift+Enter makes a new line, Esc stops the reply."""
+"""Where the user writes: Enter sends, Shift+Enter makes a new line (Esc, which stops the
+reply wherever the focus is, is the main window's Chat > Stop)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,14 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
 
 
 class MessageEdit(QPlainTextEdit):
-    """Signals: submitted(), stopRequested()."""
+    """Signals: submitted()."""
 
     submitted = Signal()
-    stopRequested = Signal()
 
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key_Return, Qt.Key_Enter) and \
                 not event.modifiers() & Qt.ShiftModifier:
             self.submitted.emit()
-            return
-        if event.key() == Qt.Key_Escape:
-            self.stopRequested.emit()
             return
         super().keyPressEvent(event)
 
@@ -41,7 +38,6 @@ class Composer(QWidget):
         self.edit.setPlaceholderText("Message (Enter sends, Shift+Enter new line, Esc stops)")
         self.edit.setFixedHeight(84)
         self.edit.submitted.connect(self.on_submit)
-        self.edit.stopRequested.connect(self.stop)
         self.button = QPushButton("Send")
         self.button.setMinimumWidth(80)
         self.button.clicked.connect(self.on_button)

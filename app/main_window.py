@@ -9,6 +9,7 @@ of the store or the engine.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QSplitter
 
@@ -93,7 +94,7 @@ class MainWindow(QMainWindow):
         bar.addMenu(self.models)
         chat_menu = bar.addMenu("&Chat")
         chat_menu.addAction("Regenerate last reply", QKeySequence("Ctrl+R"), self.regenerate)
-        chat_menu.addAction("Stop", self.replies.stop)
+        chat_menu.addAction("Stop", QKeySequence(Qt.Key_Escape), self.replies.stop)  # any focus
         chat_menu.addAction("System prompt and sampling…", self.edit_conversation_settings)
         chat_menu.addSeparator()
         chat_menu.addAction("Speed history…", self.show_speed_history)

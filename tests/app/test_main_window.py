@@ -86,8 +86,8 @@ def test_stop_mid_reply_keeps_partial_marked_stopped(qtbot, make_window, setting
     # saved while streaming, before it ends
     qtbot.waitUntil(lambda: db_messages(window)[1].content != "", timeout=5_000)
     assert db_messages(window)[1].status == PARTIAL
-    window.composer.edit.setFocus()
-    qtbot.keyClick(window.composer.edit, Qt.Key_Escape)  # Esc stops
+    window.sidebar.setFocus()  # Esc stops wherever the focus is, not only in the message box
+    qtbot.keyClick(window.sidebar, Qt.Key_Escape)
     qtbot.waitUntil(lambda: window.replies.reply is None, timeout=10_000)
     reply = db_messages(window)[1]
     assert reply.status == STOPPED
