@@ -14,7 +14,9 @@ empty set (plain decoding) when no tree pays.
 
 from __future__ import annotations
 
+import statistics
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +96,38 @@ def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES) -> C
     curve = measure_cost_curve(backend, sizes)
     write_json_entry(cache_file, key, curve.to_json())
     return curve
+
+
+class PlainStepClock:
+    """What one plain decoding step costs here and now, the baseline of the speedup figure,
+    measured during the reply itself: the mean of its latest plain steps (steps that
+    verified no draft, which is exactly what plain decoding does). The mean, not the median:
+    under contention most steps stay fast and a few take many times longer, and plain
+    decoding would pay for those too. So other programs loading
+    the machine, or stopping, move the baseline within a few steps instead of reading as
+    "ADED is slower". When the cost model drafts at every step, ``due`` asks for one plain
+    step every ``every`` steps to keep the figure current (a step in 32 without drafts).
+    Until the first plain step, the cost curve's one-row estimate stands in."""
+
+    def __init__(self, fallback_ms: float, every: int = 32, window: int = 16):
+        self.fallback_ms = fallback_ms
+        self.every = every
+        self.recent: deque[float] = deque(maxlen=window)
+        self.since_plain = 0
+
+    def due(self) -> bool:
+        return self.since_plain >= self.every
+
+    def record(self, nodes: int, verify_ms: float) -> None:
+        if nodes == 0:
+            self.recent.append(verify_ms)
+            self.since_plain = 0
+        else:
+            self.since_plain += 1
+
+    @property
+    def ms(self) -> float:
+        return statistics.fmean(self.recent) if self.recent else self.fallback_ms
 
 
 def backend_cost_curve(backend, cache_file: Path) -> CostCurve:

@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Callable
 
+from .cost import PlainStepClock
 from .proposer import TreeProposer
+from .search import DraftTree
 from .sampling import Sampler
 from .verify import verify_tree
 
@@ -61,7 +63,8 @@ class DecodeCounts:
 @dataclass
 class ReplyStats(DecodeCounts):
     verify_ms: float = 0.0
-    baseline_ms_per_token: float = 0.0  # plain decoding here, now: measured single-row cost
+    baseline_ms_per_token: float = 0.0  # one plain step here, now (PlainStepClock)
+    plain_ms: float = 0.0  # what plain decoding's steps would have cost for these tokens
     finish_reason: str = ""  # "stop" | "length" | "cancelled" | "context"
     steps: list[StepStats] = field(default_factory=list, repr=False)
 
@@ -69,14 +72,13 @@ class ReplyStats(DecodeCounts):
 
     @property
     def speedup(self) -> float | None:
-        """Time plain decoding would have taken for these tokens (measured single-row cost
-        plus this loop's own per-step overhead) over the time taken; None until enough
-        tokens were seen to say."""
+        """Time plain decoding would have taken for these tokens (each step's tokens at the
+        plain-step cost measured at that moment, plus this loop's own per-step overhead)
+        over the time taken; None until enough tokens were seen to say."""
         if self.tokens < self.MIN_TOKENS_FOR_SPEEDUP or self.seconds <= 0:
             return None
         overhead_ms = max(0.0, 1000 * self.seconds - self.draft_ms - self.verify_ms) / self.calls
-        plain_ms = self.tokens * (self.baseline_ms_per_token + overhead_ms)
-        return plain_ms / (1000 * self.seconds)
+        return (self.plain_ms + self.tokens * overhead_ms) / (1000 * self.seconds)
 
     def summary(self) -> dict:
         return {"tokens": self.tokens, "seconds": round(self.seconds, 4),
@@ -106,7 +108,8 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
     ``keep_logits``: if a list is given, the logits row that chose each emitted token is
     appended to it (for tests that check every token against the verifier).
     """
-    stats = ReplyStats(baseline_ms_per_token=proposer.curve.single_token_ms)
+    clock = PlainStepClock(proposer.curve.single_token_ms)
+    stats = ReplyStats(baseline_ms_per_token=clock.ms)
     pick = None if sampler.settings.greedy else sampler.pick
     start = time.perf_counter()
     while stats.tokens < max_tokens:
@@ -117,7 +120,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
             stats.finish_reason = "context"
             break
         t0 = time.perf_counter()
-        tree = proposer.propose(text)
+        tree = DraftTree() if clock.due() else proposer.propose(text)
         room = backend.n_ctx - len(text) - 1
         if len(tree) > room:
             tree = tree.subset([i for i, d in enumerate(tree.depths()) if d <= room][:room])
@@ -126,6 +129,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
         t2 = time.perf_counter()
         verify_ms = (t2 - t1) * 1000
         proposer.learn(tree, result, verify_ms)
+        clock.record(len(tree), verify_ms)
 
         new = result.tokens[:max_tokens - stats.tokens]
         for i, tok in enumerate(new):
@@ -151,7 +155,8 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
         stats.verify_ms += step.verify_ms
         stats.steps.append(step)
         stats.seconds = time.perf_counter() - start
-        stats.baseline_ms_per_token = proposer.curve.single_token_ms
+        stats.baseline_ms_per_token = clock.ms
+        stats.plain_ms += len(new) * clock.ms
         if on_step:
             on_step(StepEvent(new, [True] * n_drafted + [False] * (len(new) - n_drafted), step, stats))
         if stats.finish_reason:
