@@ -43,8 +43,6 @@ class BackendSettings:
     n_batch: int = 512
     # Sequence ids available for tree branches (one per leaf); seq 0 is the committed text.
     n_seq_max: int = 64
-    # No longer read here (a tokenizer alone is a LlamaVocab); probe.py still looks at it.
-    vocab_only: bool = False
     # llama.cpp's extra buffer types, which repack weights into interleaved rows (cheaper
     # batches for Q4_0/Q4_K/IQ4_NL on x86). False is a safe mode for CPUs or builds where
     # the repacked kernels crash (see probe.py).
@@ -110,6 +108,20 @@ def check_gguf_file(path: Path) -> None:
         raise ModelLoadError(
             f"{path.name}: the model is {size / 2**30:.1f} GiB but this machine has "
             f"{memory / 2**30:.1f} GiB of memory; choose a smaller or more quantized model.")
+
+
+def file_identity(path: Path) -> list:
+    st = path.stat()
+    return [str(path), st.st_size, st.st_mtime_ns]
+
+
+def llama_build_identity() -> list:
+    """The llama.cpp libraries this process uses and the CPU features they were compiled
+    for: a rebuild or an upgrade is another build."""
+    lib = Path(os.environ.get("LLAMA_CPP_LIB_PATH") or Path(ll.__file__).parent / "lib")
+    files = sorted(p for p in lib.glob("*") if p.is_file()) if lib.is_dir() else []
+    return ([ll.__version__, ll.llama_print_system_info().decode(errors="replace")]
+            + [file_identity(p) for p in files])
 
 
 def physical_memory_bytes() -> int | None:

@@ -30,9 +30,8 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
-import llama_cpp
-
-from .backend import BackendSettings, LlamaBackend, ModelLoadError, check_gguf_file
+from .backend import (BackendSettings, LlamaBackend, ModelLoadError, check_gguf_file,
+                      file_identity, llama_build_identity)
 from .cost import backend_cost_curve, measure_cost_curve
 from .json_map import read_json_entry, write_json_entry
 from .paths import cache_dir
@@ -62,18 +61,6 @@ def mode_settings(settings: BackendSettings, mode: str) -> BackendSettings:
     return settings
 
 
-def _file_identity(path: Path) -> list:
-    st = path.stat()
-    return [str(path), st.st_size, st.st_mtime_ns]
-
-
-def _llama_build() -> list:
-    """The llama.cpp libraries in use (a rebuild or an upgrade is a new combination)."""
-    lib = Path(llama_cpp.__file__).parent / "lib"
-    files = sorted(p for p in lib.glob("*") if p.is_file()) if lib.is_dir() else []
-    return [llama_cpp.__version__] + [_file_identity(p) for p in files]
-
-
 def _cpu() -> str:
     """The CPU model and its feature flags (what decides which kernels can run)."""
     try:
@@ -86,7 +73,7 @@ def _cpu() -> str:
 
 
 def combination_key(path: Path, settings: BackendSettings) -> str:
-    parts = [_file_identity(path), _llama_build(), _cpu(), settings.n_gpu_layers,
+    parts = [file_identity(path), llama_build_identity(), _cpu(), settings.n_gpu_layers,
              settings.flash_attn, settings.n_threads]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
@@ -101,8 +88,6 @@ def safe_mode(path: str | os.PathLike, settings: BackendSettings) -> tuple[Backe
     llama.cpp in every configuration (or fails the cheap checks)."""
     path = Path(path).expanduser().resolve()
     check_gguf_file(path)
-    if settings.vocab_only:
-        return settings, None  # no weights, no decoding: nothing that can crash this way
     key = combination_key(path, settings)
     verdict = read_json_entry(_verdicts_file(), key)
     if not (isinstance(verdict, dict) and verdict.get("mode") in MODES + (REFUSED,)):
