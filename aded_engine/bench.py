@@ -9,15 +9,18 @@ JSON schema of ``--json``::
 
     {"meta": {model, machine, date, threads, max_tokens, turns, history: "cold"|"warm", ...},
      "methods": {NAME: {tokens, seconds, tokens_per_s, speedup_vs_ar, tokens_per_call,
-                        acceptance_rate, draft_share, agreement_with_ar,
+                        acceptance_rate, draft_share, agreement_with_ar, repetition,
                         by_category: {CATEGORY: {same fields}}}},
      "prompts": [{question_id, category, turn, prompt_tokens: [...],
                   outputs: {NAME: {output_tokens: [...], text}}}]}
 
 ``agreement_with_ar``: mean over prompts of (common prefix with plain decoding's output) /
-(length of plain decoding's output); 1.0 means identical. Greedy outputs may differ where the
-top two logits nearly tie: on a CPU a token's logits round differently in a one-row batch than
-in a many-row one, so plain decoding and tree verification can pick different argmaxes there.
+(length of plain decoding's output); 1.0 means identical. ``repetition``: the share of output
+tokens inside an 8-gram that the same reply already produced (``repeated_tokens``): a
+looping reply drafts itself and is fast, so speed is only worth its repetition figure.
+Greedy outputs may differ where the top two logits nearly tie: on a CPU a token's logits
+round differently in a one-row batch than in a many-row one, so plain decoding and tree
+verification can pick different argmaxes there.
 """
 
 from __future__ import annotations
@@ -60,11 +63,13 @@ class Tally(DecodeCounts):
     decoding's."""
 
     agreement: list[float] = field(default_factory=list)
+    repeated: int = 0  # output tokens inside an 8-gram their reply already produced
 
     def add(self, other: DecodeCounts) -> None:
         super().add(other)
         if isinstance(other, Tally):
             self.agreement.extend(other.agreement)
+            self.repeated += other.repeated
 
     def report(self, ar: "Tally | None") -> dict:
         ar_tps = ar.tokens_per_s if ar else 0.0
@@ -75,7 +80,24 @@ class Tally(DecodeCounts):
                 "acceptance_rate": round(self.acceptance_rate, 3) if self.nodes else None,
                 "draft_share": round(self.draft_share, 4) if self.seconds else None,
                 "agreement_with_ar": round(sum(self.agreement) / len(self.agreement), 3)
-                if self.agreement else None}
+                if self.agreement else None,
+                "repetition": round(self.repeated / self.tokens, 3) if self.tokens else None}
+
+
+def repeated_tokens(tokens: list[int], n: int = 8) -> int:
+    """How many tokens lie inside an n-gram that occurred earlier in the same sequence.
+
+    >>> repeated_tokens([1, 2, 3, 1, 2, 3, 9], n=3)  # the second 1 2 3
+    3
+    """
+    seen: set[tuple[int, ...]] = set()
+    repeated = [False] * len(tokens)
+    for start in range(len(tokens) - n + 1):
+        gram = tuple(tokens[start:start + n])
+        if gram in seen:
+            repeated[start:start + n] = [True] * n
+        seen.add(gram)
+    return sum(repeated)
 
 
 def load_prompts(path: Path, limit: int | None) -> list[dict]:
@@ -164,6 +186,7 @@ class Bench:
                         tally = out.pop("tally")
                         tally.agreement.append(
                             common_prefix(out["output_tokens"], ar_tokens) / max(1, len(ar_tokens)))
+                        tally.repeated = repeated_tokens(out["output_tokens"])
                         totals[m].add(tally)
                         by_cat[q.get("category", "all")][m].add(tally)
                     records.append({"question_id": q.get("question_id"), "category": q.get("category"),
@@ -209,8 +232,8 @@ def markdown_table(result: dict) -> str:
     lines = [f"Benchmark {meta['date']} on {meta['machine']}, model `{meta['model']}`, "
              f"{meta['threads']} threads, {meta['prompts']} MT-Bench questions, turns: {meta['turns']}, "
              f"{meta['max_tokens']} tokens max, greedy, history {meta['history']}.", "",
-             "| method | tok/s | speedup vs plain | tokens/call | acceptance | draft share | agreement with plain |",
-             "|---|---|---|---|---|---|---|"]
+             "| method | tok/s | speedup vs plain | tokens/call | acceptance | draft share | agreement with plain | repetition |",
+             "|---|---|---|---|---|---|---|---|"]
 
     def fmt(v, pattern="{:.2f}"):
         return "-" if v is None else pattern.format(v)
@@ -218,7 +241,8 @@ def markdown_table(result: dict) -> str:
     for name, r in methods.items():
         lines.append(f"| {name} | {fmt(r['tokens_per_s'], '{:.1f}')} | {fmt(r['speedup_vs_ar'])}x | "
                      f"{fmt(r['tokens_per_call'])} | {fmt(r['acceptance_rate'])} | "
-                     f"{fmt(r['draft_share'], '{:.1%}')} | {fmt(r['agreement_with_ar'])} |")
+                     f"{fmt(r['draft_share'], '{:.1%}')} | {fmt(r['agreement_with_ar'])} | "
+                     f"{fmt(r['repetition'], '{:.1%}')} |")
     cats = sorted({c for r in methods.values() for c in r["by_category"]})
     lines += ["", "Speedup over plain decoding by category:", "",
               "| method | " + " | ".join(cats) + " |", "|---|" + "---|" * len(cats)]

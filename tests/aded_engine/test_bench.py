@@ -2,7 +2,7 @@
 
 import pytest
 
-from aded_engine.bench import Tally, measure_table_load
+from aded_engine.bench import Tally, measure_table_load, repeated_tokens
 from aded_engine.decode import ReplyStats
 
 
@@ -13,6 +13,7 @@ def test_tally_sums_reply_counts_and_reports_rates():
         reply.add(ReplyStats(tokens=tokens, seconds=seconds, calls=10, nodes=20, accepted=5,
                              draft_ms=100.0, verify_ms=900.0))
         reply.agreement.append(tokens / 30)
+        reply.repeated = tokens // 10
         total.add(reply)
     plain = Tally(tokens=20, seconds=2.0, calls=20)
     r = total.report(plain)
@@ -20,12 +21,26 @@ def test_tally_sums_reply_counts_and_reports_rates():
     assert r["tokens_per_s"] == 20.0 and r["speedup_vs_ar"] == 2.0
     assert r["tokens_per_call"] == 2.0 and r["acceptance_rate"] == 0.25
     assert r["draft_share"] == 0.1 and r["agreement_with_ar"] == pytest.approx(0.667)
+    assert r["repetition"] == 0.1  # (3 + 1) repeated of 40 tokens
+
+
+@pytest.mark.parametrize("tokens, n, expected", [
+    ([1, 2, 3, 4, 5, 6], 3, 0),  # nothing repeats
+    ([1, 2, 3, 1, 2, 3, 9], 3, 3),  # the second "1 2 3"
+    ([7, 7, 7, 7, 7], 3, 4),  # a loop: all but the first token
+    ([1, 2, 3, 1, 2, 4], 3, 0),  # a repeated bigram is not a repeated trigram
+    ([5, 1, 2, 3, 1, 2, 3, 1, 2, 3], 3, 6),  # the loop from its second "1 2 3" on
+    ([1, 2], 8, 0),  # shorter than one n-gram
+])
+def test_repeated_tokens_literal(tokens, n, expected):
+    assert repeated_tokens(tokens, n) == expected
 
 
 def test_rates_of_nothing_are_reported_as_absent():
     r = Tally(tokens=5, seconds=1.0).report(None)
     assert r["speedup_vs_ar"] is None and r["tokens_per_call"] is None
     assert r["acceptance_rate"] is None and r["agreement_with_ar"] is None
+    assert Tally().report(None)["repetition"] is None
 
 
 def test_table_load_measurement_reports_a_real_table():
