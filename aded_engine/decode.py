@@ -110,7 +110,10 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
     """
     clock = PlainStepClock(proposer.curve.single_token_ms)
     stats = ReplyStats(baseline_ms_per_token=clock.ms)
-    pick = None if sampler.settings.greedy else sampler.pick
+    last_n = sampler.settings.repeat_last_n
+    # a tree row's history is the text, then the path to it
+    pick = None if sampler.settings.argmax_only else (
+        lambda row, path: sampler.pick(row, text[-last_n:] + path))
     start = time.perf_counter()
     while stats.tokens < max_tokens:
         if should_stop():

@@ -1,12 +1,15 @@
-"""Choosing the next token from one row of logits: greedy, or sampled with the usual filters.
+"""Choosing the next token from one row of logits: greedy, or sampled with the usual filters,
+after a repeat penalty over the tokens before it.
 
 Plain decoding and ADED call the same function, so speculative sampling is lossless by
-construction (see verify.py): the verifier draws from exactly the distribution below.
+construction (see verify.py): the verifier draws from exactly the distribution below, and
+each row of a draft tree is penalized by its own path's history.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -19,10 +22,29 @@ class SamplingSettings:
     min_p: float = 0.05  # 0: off
     seed: int | None = None
     max_tokens: int = 512
+    repeat_penalty: float = 1.0  # 1: off; llama.cpp's penalty over the last tokens
+    repeat_last_n: int = 64
 
     @property
     def greedy(self) -> bool:
         return self.temperature <= 0.0
+
+    @property
+    def argmax_only(self) -> bool:
+        """Greedy with no penalty: the verifier can take every row's argmax in one pass."""
+        return self.greedy and self.repeat_penalty == 1.0
+
+
+def penalized(logits: np.ndarray, recent: Sequence[int], penalty: float) -> np.ndarray:
+    """llama.cpp's repeat penalty: each distinct token of ``recent`` has its logit divided by
+    ``penalty`` where positive and multiplied where negative (a copy; ``logits`` is kept)."""
+    if penalty == 1.0 or len(recent) == 0:
+        return logits
+    ids = np.unique(np.asarray(recent, dtype=np.int64))
+    row = np.array(logits, dtype=np.float64)
+    seen = row[ids]
+    row[ids] = np.where(seen > 0, seen / penalty, seen * penalty)
+    return row
 
 
 def filtered_distribution(logits: np.ndarray, s: SamplingSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -49,14 +71,18 @@ def filtered_distribution(logits: np.ndarray, s: SamplingSettings) -> tuple[np.n
 
 
 class Sampler:
-    """``pick(logits_row) -> token``; holds the random generator of one reply."""
+    """``pick(logits_row, history) -> token``; holds the random generator of one reply.
+    ``history``: the tokens before the one being chosen (only its tail is read)."""
 
     def __init__(self, settings: SamplingSettings):
         self.settings = settings
         self.rng = np.random.default_rng(settings.seed)
 
-    def pick(self, logits: np.ndarray) -> int:
-        if self.settings.greedy:
+    def pick(self, logits: np.ndarray, history: Sequence[int] = ()) -> int:
+        s = self.settings
+        if s.repeat_penalty != 1.0:
+            logits = penalized(logits, history[-s.repeat_last_n:], s.repeat_penalty)
+        if s.greedy:
             return int(np.argmax(logits))
-        ids, p = filtered_distribution(logits, self.settings)
+        ids, p = filtered_distribution(logits, s)
         return int(ids[self.rng.choice(p.size, p=p)])

@@ -24,7 +24,8 @@ import numpy as np
 
 from .search import DraftTree
 
-Picker = Callable[[np.ndarray], int]
+# (logits row, the tokens this verification chose before it on the path) -> token
+Picker = Callable[[np.ndarray, list[int]], int]
 
 
 @dataclass
@@ -67,11 +68,13 @@ def _first_branch_rank(tree: DraftTree, node: int) -> list[int]:
     return path[::-1]
 
 
-def walk(tree: DraftTree, pick_at_row: Callable[[int], int]) -> tuple[list[int], list[int], list[int]]:
+def walk(tree: DraftTree, pick_at_row: Callable[[int, list[int]], int]
+         ) -> tuple[list[int], list[int], list[int]]:
     """Follow the tree while the verifier's choice is a drafted child.
 
-    Returns (tokens, accepted node indices, rows used). Pure: ``pick_at_row(row)`` gives the
-    verifier's token for batch row ``row`` (row 0 = root, row i+1 = node i).
+    Returns (tokens, accepted node indices, rows used). Pure: ``pick_at_row(row, path)``
+    gives the verifier's token for batch row ``row`` (row 0 = root, row i+1 = node i), where
+    ``path`` is the tokens already chosen on the way there (that row's own history).
     """
     children: dict[int, dict[int, int]] = {}
     for i, (tok, parent) in enumerate(zip(tree.tokens, tree.parents)):
@@ -79,7 +82,7 @@ def walk(tree: DraftTree, pick_at_row: Callable[[int], int]) -> tuple[list[int],
     node, row = -1, 0
     tokens, accepted, rows = [], [], []
     while True:
-        choice = pick_at_row(row)
+        choice = pick_at_row(row, tokens)
         tokens.append(choice)
         rows.append(row)
         nxt = children.get(node, {}).get(choice)
@@ -93,14 +96,15 @@ def verify_tree(backend, position: int, root_token: int, tree: DraftTree,
                 pick: Picker | None) -> Verification:
     """Decode root + tree in one call and accept the longest matching path.
 
-    ``pick(logits_row) -> token`` is the verifier's choice (argmax, or a sample for
+    ``pick(logits_row, path) -> token`` is the verifier's choice (argmax, or a sample for
     lossless speculative sampling: a drafted child is kept exactly when the model's own
-    draw equals it, so the output distribution is the model's). ``pick=None``: greedy.
+    draw equals it, so the output distribution is the model's); ``path`` holds the tokens
+    chosen before that row in this step. ``pick=None``: greedy, no penalty.
     """
     n_nodes = len(tree)
     if n_nodes == 0:
         logits = backend.decode([root_token], [position])
-        choice = int(np.argmax(logits[0])) if pick is None else pick(logits[0])
+        choice = int(np.argmax(logits[0])) if pick is None else pick(logits[0], [])
         return Verification([choice], [], [0], logits)
 
     ids, leaves = leaf_sequences(tree)
@@ -112,9 +116,9 @@ def verify_tree(backend, position: int, root_token: int, tree: DraftTree,
                             [list(range(len(leaves)))] + ids)
     if pick is None:
         argmax = logits.argmax(axis=1)  # one pass over all rows
-        tokens, accepted, rows = walk(tree, lambda r: int(argmax[r]))
+        tokens, accepted, rows = walk(tree, lambda r, _path: int(argmax[r]))
     else:
-        tokens, accepted, rows = walk(tree, lambda r: pick(logits[r]))
+        tokens, accepted, rows = walk(tree, lambda r, path: pick(logits[r], path))
 
     # Fold the winning branch into sequence 0: keep one leaf id below the last accepted node
     # (that id tags the whole committed prefix too), drop its deeper rejected nodes, rename.
