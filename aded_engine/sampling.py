@@ -23,7 +23,11 @@ class SamplingSettings:
     seed: int | None = None
     max_tokens: int = 512
     repeat_penalty: float = 1.0  # 1: off; llama.cpp's penalty over the last tokens
-    repeat_last_n: int = 64
+    repeat_last_n: int = 64  # at least 1
+
+    def __post_init__(self):
+        if self.repeat_last_n < 1:
+            raise ValueError(f"repeat_last_n must be at least 1, not {self.repeat_last_n}")
 
     @property
     def greedy(self) -> bool:

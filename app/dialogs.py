@@ -30,7 +30,8 @@ def _dspin(lo: float, hi: float, step: float, value: float) -> QDoubleSpinBox:
 
 
 class SamplingForm(QWidget):
-    """Temperature, top-k, top-p, min-p, max tokens and seed, with a one-click Greedy."""
+    """Temperature, top-k, top-p, min-p, repeat penalty, max tokens and seed, with a one-click
+    Greedy."""
 
     def __init__(self, values: dict, parent=None):
         super().__init__(parent)
@@ -39,14 +40,19 @@ class SamplingForm(QWidget):
             "top_k": _spin(0, 1000, values["top_k"], "off"),
             "top_p": _dspin(0.01, 1.0, 0.01, values["top_p"]),
             "min_p": _dspin(0.0, 1.0, 0.01, values["min_p"]),
+            "repeat_penalty": _dspin(1.0, 2.0, 0.05, values["repeat_penalty"]),
+            "repeat_last_n": _spin(1, 4096, values["repeat_last_n"]),
             "max_tokens": _spin(1, 32768, values["max_tokens"]),
             "seed": _spin(-1, 2**31 - 1, values["seed"], "random"),
         }
         self.fields["temperature"].setSpecialValueText("0 (greedy)")
+        self.fields["repeat_penalty"].setSpecialValueText("1 (off)")
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         labels = {"temperature": "Temperature", "top_k": "Top-k", "top_p": "Top-p",
-                  "min_p": "Min-p", "max_tokens": "Max reply tokens", "seed": "Seed"}
+                  "min_p": "Min-p", "repeat_penalty": "Repeat penalty",
+                  "repeat_last_n": "…over the last tokens", "max_tokens": "Max reply tokens",
+                  "seed": "Seed"}
         for key in SAMPLING_KEYS:
             form.addRow(labels[key], self.fields[key])
         greedy = QPushButton("Greedy")

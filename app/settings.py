@@ -21,7 +21,8 @@ from aded_engine.trigram import TableSettings
 
 FILE_NAME = "settings.json"
 MAX_RECENT = 8
-SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p", "seed", "max_tokens")
+SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n",
+                 "seed", "max_tokens")
 ADAPTATIONS = {"decay": "Recency-decayed counts (default)",
                "paper": "ADED paper's rule (+0.04 boosts, no decay)"}
 
@@ -32,10 +33,15 @@ class AppSettings:
     n_gpu_layers: int = 0
     n_ctx: int = 4096
     aded: bool = True
-    temperature: float = 0.0
+    # Chat defaults as LM Studio and llama.cpp use them: sampled, with a mild repeat penalty
+    # over the last 64 tokens, because greedy replies of small models loop (Greedy is one
+    # click away in a conversation's settings).
+    temperature: float = 0.7
     top_k: int = 40
     top_p: float = 0.95
     min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    repeat_last_n: int = 64
     seed: int = -1  # -1: random
     max_tokens: int = 512
     show_drafts: bool = False  # mark the tokens of replies that came from accepted drafts
@@ -83,6 +89,9 @@ def sampling_settings(values: dict) -> SamplingSettings:
         top_k=max(0, _num(values.get("top_k"), d.top_k, int)),
         top_p=min(1.0, max(0.01, _num(values.get("top_p"), d.top_p, float))),
         min_p=min(1.0, max(0.0, _num(values.get("min_p"), d.min_p, float))),
+        repeat_penalty=min(2.0, max(1.0, _num(values.get("repeat_penalty"), d.repeat_penalty,
+                                              float))),
+        repeat_last_n=min(4096, max(1, _num(values.get("repeat_last_n"), d.repeat_last_n, int))),
         seed=None if not isinstance(seed, int) or seed < 0 else seed,
         max_tokens=max(1, _num(values.get("max_tokens"), d.max_tokens, int)))
 

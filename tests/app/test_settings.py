@@ -36,6 +36,19 @@ def test_sampling_settings_clamps_and_maps_seed():
     s = sampling_settings({"temperature": -1, "top_p": 7, "seed": -1, "max_tokens": 0})
     assert (s.temperature, s.top_p, s.seed, s.max_tokens) == (0.0, 1.0, None, 1)
     assert sampling_settings({"seed": 42}).seed == 42
+    s = sampling_settings({"repeat_penalty": 0.2, "repeat_last_n": 0})
+    assert (s.repeat_penalty, s.repeat_last_n) == (1.0, 1)
+    assert sampling_settings({"repeat_penalty": 9.0}).repeat_penalty == 2.0
+
+
+def test_replies_are_sampled_with_a_repeat_penalty_by_default():
+    """Greedy replies of small models loop; chat apps sample by default."""
+    defaults = AppSettings()
+    s = sampling_settings(defaults.sampling_values({}))
+    assert not s.greedy and s.temperature == 0.7
+    assert (s.repeat_penalty, s.repeat_last_n, s.top_p, s.min_p) == (1.1, 64, 0.95, 0.05)
+    greedy = sampling_settings(defaults.sampling_values(defaults.greedy({}, True)))
+    assert greedy.greedy and greedy.repeat_penalty == 1.1  # Greedy keeps the penalty
 
 
 def test_aded_knobs_reach_the_session_settings_and_bad_ones_fall_back(tmp_path):
