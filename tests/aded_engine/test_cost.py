@@ -71,8 +71,9 @@ def test_cached_curve_is_remeasured_when_the_machine_disagrees(demo_model_path, 
 
     backend = LlamaBackend(demo_model_path, BackendSettings(n_ctx=256, n_threads=2))
     cache = tmp_path / "cost.json"
-    # as if measured while the cores were busy: one row "took" 3.4 s
-    cache.write_text(json.dumps({"k": {"sizes": [1, 2], "ms": [3396.0, 7596.0]}}))
+    # as if measured while the cores were very busy: one row "took" 60 s (far enough from
+    # any real measurement that a loaded test machine cannot make it look right)
+    cache.write_text(json.dumps({"k": {"sizes": [1, 2], "ms": [60000.0, 120000.0]}}))
     curve = cached_cost_curve(backend, cache, "k", sizes=(1, 2, 4))
     assert curve.sizes == [1, 2, 4] and curve.ms[0] < 1000
     assert json.loads(cache.read_text())["k"]["sizes"] == [1, 2, 4]
