@@ -177,7 +177,9 @@ class ChatSession:
 
     def fit(self, messages: list[dict], max_tokens: int) -> FitResult:
         """Drop the oldest turns (never the system prompt, never the newest message) until
-        the prompt leaves room for the reply."""
+        the prompt leaves room for the reply. A user message goes with the replies after it,
+        so the kept turns still start with a user message: templates such as Mistral's and
+        Gemma's refuse a conversation whose roles do not alternate."""
         room = self.backend.n_ctx - min(max_tokens, self.backend.n_ctx // 4)
         kept = list(messages)
         dropped = 0
@@ -193,6 +195,10 @@ class ChatSession:
                     "reply); shorten it or raise the context size")
             del kept[removable[0]]
             dropped += 1
+            while (removable[0] < len(kept) - 1
+                   and kept[removable[0]].get("role") not in ("user", "system")):
+                del kept[removable[0]]
+                dropped += 1
 
     # --- generation --------------------------------------------------------------------
     def generate(self, messages: list[dict], sampling: SamplingSettings = SamplingSettings(),

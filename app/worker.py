@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from aded_engine.backend import ModelLoadError
+from aded_engine.chat_template import TemplateError
 from aded_engine.reply_record import ReplyRecord
 from aded_engine.sampling import SamplingSettings
 from aded_engine.session import (ChatSession, ContextOverflowError, FitResult, SessionSettings,
@@ -43,7 +44,8 @@ class EngineWorker(QObject):
             token by token as (text, came from an accepted draft) pairs.
         step(int, object): request id, ReplyRecord of the reply so far.
         finished(int, str, object): request id, reply text, final ReplyRecord.
-        failed(int, str, str): request id, kind ("overflow" | "error"), message.
+        failed(int, str, str): request id, kind ("overflow" | "template" | "error"), message.
+            Every generate request ends in exactly one finished or failed.
         contextUsage(int, int): prompt tokens of a conversation, context size.
         status(str): a one-line message for the status bar.
         tablesReset(bool, str): the learned tables were deleted (True), or why not (False).
@@ -118,6 +120,10 @@ class EngineWorker(QObject):
         except ContextOverflowError as exc:  # raised by fitting: nothing was generated
             self.failed.emit(rid, "overflow", str(exc))
             return
+        except TemplateError as exc:  # the model's template refused the conversation
+            self.failed.emit(rid, "template",
+                             f"This model's chat template stopped the reply: {exc}")
+            return
         except Exception as exc:
             traceback.print_exc()
             self.failed.emit(rid, "error", f"{type(exc).__name__}: {exc}")
@@ -147,7 +153,10 @@ class EngineWorker(QObject):
     def configure(self, settings) -> None:
         """New ADED knobs (``SessionSettings``; its backend part needs a reload instead)."""
         if self.session is not None:
-            self.session.reconfigure(settings.aded, settings.table)
+            try:
+                self.session.reconfigure(settings.aded, settings.table)
+            except Exception as exc:  # an exception escaping a slot is only printed
+                self.status.emit(f"Could not apply the settings: {exc}")
 
     @Slot(dict)
     def forget(self, by_table: dict) -> None:

@@ -4,6 +4,7 @@ cache across turns, telling the caller the fit, learning and forgetting through 
 import pytest
 
 from aded_engine.backend import BackendSettings
+from aded_engine.chat_template import ChatFormatter, TemplateError
 from aded_engine.paths import tables_dir
 from aded_engine.sampling import SamplingSettings
 from aded_engine.session import ChatSession, ContextOverflowError, FitResult, SessionSettings
@@ -61,6 +62,38 @@ def test_context_guard_drops_oldest_turns_but_keeps_system(demo_model_path):
         s.fit([{"role": "user", "content": long * 5}], max_tokens=32)
     s.close()
 
+
+# Mistral's check, in its own words: after the system prompt, user and assistant alternate
+ALTERNATING = (
+    "{{ bos_token }}{% if messages[0]['role'] == 'system' %}"
+    "{% set loop_messages = messages[1:] %}[SYS]{{ messages[0]['content'] }}"
+    "{% else %}{% set loop_messages = messages %}{% endif %}"
+    "{% for m in loop_messages %}"
+    "{% if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}[{{ m['role'] }}]{{ m['content'] }}{% endfor %}")
+
+
+def test_fitting_drops_a_user_turn_with_its_reply_so_roles_still_alternate(demo_model_path):
+    s = ChatSession(demo_model_path, SessionSettings(backend=BackendSettings(n_ctx=256, n_threads=2)))
+    s.formatter = ChatFormatter(ALTERNATING, s.formatter.bos_token)
+    long = "word " * 60
+    messages = [{"role": "system", "content": "Be brief."}]
+    for i in range(4):
+        # short questions, long answers: dropping the question alone would fit, unpaired
+        messages += [{"role": "user", "content": f"Question {i}?"},
+                     {"role": "assistant", "content": f"{i} {long}"}]
+    messages.append({"role": "user", "content": "Say hi."})
+    with pytest.raises(TemplateError, match="must alternate"):  # the template does check
+        s.prompt_tokens(messages[:1] + messages[2:])
+    fit = s.fit(messages, max_tokens=32)
+    assert fit.dropped > 0 and fit.dropped % 2 == 0
+    assert [m["role"] for m in fit.messages[1:]] == ["user", "assistant"] * (
+        (len(fit.messages) - 2) // 2) + ["user"]
+    assert fit.messages == messages[:1] + messages[1 + fit.dropped:]
+    reply = s.generate(messages, SamplingSettings(max_tokens=32))
+    assert reply.fit.dropped == fit.dropped and reply.stats.tokens > 0
+    s.close()
 
 
 def test_session_learns_persists_and_forgets(demo_model_path):

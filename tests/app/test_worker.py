@@ -4,8 +4,10 @@ window receives them: queued, in the order the worker sent them."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QObject
 
+from aded_engine.chat_template import ChatFormatter, RenderLimits
 from aded_engine.reply_record import ReplyRecord
 from aded_engine.sampling import SamplingSettings
 from app.worker import EngineClient
@@ -131,3 +133,32 @@ def test_a_message_longer_than_the_context_fails_before_any_token(qtbot, engine)
     assert recorder.events == [("failed", request, "overflow", recorder.events[0][3])]
     assert "context" in recorder.events[0][3]
     assert not engine.busy
+
+
+@pytest.mark.parametrize("template, says", [
+    ("{{ raise_exception('Conversation roles must alternate user/assistant') }}",
+     "roles must alternate"),
+    ("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+     "ran longer than 1 s"),
+    ("{{ 'x' * 200000000 }}", "builds more than"),
+])
+def test_a_chat_template_error_ends_the_reply_in_failed_and_frees_the_engine(qtbot, engine,
+                                                                            template, says):
+    session = engine.worker.session
+    model_formatter = session.formatter
+    session.formatter = ChatFormatter(template, limits=RenderLimits(seconds=1))
+    try:
+        recorder = Recorder(engine)
+        request = engine.generate(user("Hi"), GREEDY)
+        qtbot.waitUntil(recorder.ended, timeout=30_000)
+        [(kind, rid, failure, message)] = recorder.events
+        assert (kind, rid, failure) == ("failed", request, "template")
+        assert message.startswith("This model's chat template stopped the reply: ")
+        assert says in message
+        assert not engine.busy
+    finally:
+        session.formatter = model_formatter
+    recorder.events.clear()
+    assert engine.generate(user("Hi"), GREEDY) > 0  # nothing is stuck
+    qtbot.waitUntil(recorder.ended, timeout=REPLY_TIMEOUT_MS)
+    assert recorder.kinds()[-1] == "finished"
