@@ -35,15 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     from .main_window import MainWindow
     from .qt_compat import application
     from .settings import load_settings
-    from .store import ConversationStore, StoreError
+    from .store import StoreError
+    from .store_dialog import open_conversations
 
     app = application()
     app.setApplicationName("ADED Chat")
     try:
-        store = ConversationStore()
+        store = open_conversations()
     except StoreError as exc:
         from PySide6.QtWidgets import QMessageBox
         QMessageBox.critical(None, "ADED Chat", f"The conversation database cannot be opened:\n{exc}")
+        return 2
+    if store is None:  # the user chose to quit rather than move a bad file aside
         return 2
     window = MainWindow(store, load_settings())
     window.show()
@@ -57,10 +60,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def self_test(model_path: str = "", timeout_s: float = 600.0) -> int:
-    """Load the model (the demo one by default), generate one ADED reply through the same
-    EngineClient/QThread the window uses, print the statistics. 0 on success."""
+    """Open the conversations as the window would, load the model (the demo one by default),
+    generate one ADED reply through the same EngineClient/QThread the window uses, print the
+    statistics. 0 on success."""
     from .qt_compat import application
+    from .store import ConversationStore, StoreError
 
+    try:
+        ConversationStore().close()
+    except StoreError as exc:
+        print(f"self-test FAILED: the conversations cannot be opened: {exc}", file=sys.stderr)
+        return 1
     app = application()  # noqa: F841 (keeps Qt alive)
     test = SelfTest(model_path)
     result = test.run(timeout_s)

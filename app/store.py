@@ -22,6 +22,8 @@ from typing import Callable
 
 from aded_engine.reply_record import ReplyRecord
 
+from .store_check import DatabaseProblem, check_database
+
 DB_NAME = "conversations.db"
 ROLES = ("system", "user", "assistant")
 # message status: how a message ended
@@ -136,6 +138,14 @@ class StoreError(Exception):
     pass
 
 
+class DatabaseProblemError(StoreError):
+    """The file is damaged, another program's, newer or read-only: it was not written to."""
+
+    def __init__(self, problem: DatabaseProblem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
@@ -157,18 +167,25 @@ class ConversationStore:
             from aded_engine.paths import data_dir
             path = data_dir() / DB_NAME
         self.path = Path(path)
+        problem = check_database(self.path, SCHEMA_VERSION)
+        if problem:
+            raise DatabaseProblemError(problem)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"could not open {self.path}: {exc}") from exc
         self.db.text_factory = _decode_text  # tolerant: bad UTF-8 becomes U+FFFD, not an error
-        self.db.execute("PRAGMA busy_timeout = 10000")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA secure_delete = ON")
-        self._migrate()
+        try:
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA secure_delete = ON")
+            self._migrate()
+        except sqlite3.Error as exc:  # e.g. another instance holds a lock for too long
+            self.db.close()
+            raise StoreError(f"could not open {self.path}: {exc}") from exc
 
     # --- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:

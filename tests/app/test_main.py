@@ -37,3 +37,13 @@ def test_self_test_fails_clearly_on_a_bad_model(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     assert "not a GGUF" in proc.stderr
+
+
+def test_self_test_opens_the_real_conversations_and_fails_on_a_damaged_file(tmp_path):
+    (tmp_path / "conversations.db").write_bytes(b"SQLite format 3\x00" + bytes(200))
+    proc = subprocess.run([sys.executable, "-m", "app.main", "--self-test", "--data-dir",
+                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "self-test FAILED: the conversations cannot be opened" in proc.stderr
+    assert "conversations.db is damaged" in proc.stderr
+    assert "Traceback" not in proc.stderr
