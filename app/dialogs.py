@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QFormLayout, QMessageBox, QPlainTextEdit, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from .settings import ADAPTATIONS, SAMPLING_KEYS, AppSettings
+from .settings import ADAPTATIONS, RANGES, SAMPLING_KEYS, AppSettings
 
 
 def _spin(lo: int, hi: int, value: int, special: str = "") -> QSpinBox:
@@ -36,14 +36,14 @@ class SamplingForm(QWidget):
     def __init__(self, values: dict, parent=None):
         super().__init__(parent)
         self.fields = {
-            "temperature": _dspin(0.0, 2.0, 0.05, values["temperature"]),
-            "top_k": _spin(0, 1000, values["top_k"], "off"),
-            "top_p": _dspin(0.01, 1.0, 0.01, values["top_p"]),
-            "min_p": _dspin(0.0, 1.0, 0.01, values["min_p"]),
-            "repeat_penalty": _dspin(1.0, 2.0, 0.05, values["repeat_penalty"]),
-            "repeat_last_n": _spin(1, 4096, values["repeat_last_n"]),
-            "max_tokens": _spin(1, 32768, values["max_tokens"]),
-            "seed": _spin(-1, 2**31 - 1, values["seed"], "random"),
+            "temperature": _dspin(*RANGES["temperature"], 0.05, values["temperature"]),
+            "top_k": _spin(*RANGES["top_k"], values["top_k"], "off"),
+            "top_p": _dspin(*RANGES["top_p"], 0.01, values["top_p"]),
+            "min_p": _dspin(*RANGES["min_p"], 0.01, values["min_p"]),
+            "repeat_penalty": _dspin(*RANGES["repeat_penalty"], 0.05, values["repeat_penalty"]),
+            "repeat_last_n": _spin(*RANGES["repeat_last_n"], values["repeat_last_n"]),
+            "max_tokens": _spin(*RANGES["max_tokens"], values["max_tokens"]),
+            "seed": _spin(*RANGES["seed"], values["seed"], "random"),
         }
         self.fields["temperature"].setSpecialValueText("0 (greedy)")
         self.fields["repeat_penalty"].setSpecialValueText("1 (off)")
@@ -75,16 +75,16 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: AppSettings, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.threads = _spin(0, 256, settings.n_threads, "automatic")
-        self.gpu_layers = _spin(0, 999, settings.n_gpu_layers)
-        self.n_ctx = _spin(256, 262144, settings.n_ctx)
+        self.threads = _spin(*RANGES["n_threads"], settings.n_threads, "automatic")
+        self.gpu_layers = _spin(*RANGES["n_gpu_layers"], settings.n_gpu_layers)
+        self.n_ctx = _spin(*RANGES["n_ctx"], settings.n_ctx)
         self.n_ctx.setSingleStep(1024)
         self.aded = QCheckBox("Decode with ADED (draft trees verified in one batch)")
         self.aded.setChecked(settings.aded)
-        self.simulations = _spin(1, 512, settings.draft_simulations)
+        self.simulations = _spin(*RANGES["draft_simulations"], settings.draft_simulations)
         self.simulations.setToolTip("Most MCTS simulations per step (fewer are used when the "
                                     "cost model keeps only small trees)")
-        self.depth = _spin(1, 16, settings.draft_depth)
+        self.depth = _spin(*RANGES["draft_depth"], settings.draft_depth)
         self.adaptation = QComboBox()
         for key, label in ADAPTATIONS.items():
             self.adaptation.addItem(label, key)

@@ -1,13 +1,16 @@
 """The app's settings: one JSON file under the config folder.
 
-A missing, unreadable or half-written file gives the defaults (and each bad field alone falls
-back to its default), never a crash. Saving writes a temporary file and renames it, so a
-power cut leaves either the old file or the new one.
+A missing, unreadable, half-written or oversized file gives the defaults (and each bad field
+alone falls back to its default), never a crash; numbers are clamped into ``RANGES``, the
+ranges the settings dialogs offer, so a hand-edited ``1e9`` cannot freeze a reply. Saving
+writes a temporary file and renames it, so a power cut leaves either the old file or the new
+one.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -25,6 +28,14 @@ SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "re
                  "seed", "max_tokens")
 ADAPTATIONS = {"decay": "Recency-decayed counts (default)",
                "paper": "ADED paper's rule (+0.04 boosts, no decay)"}
+MAX_FILE_BYTES = 1 << 20  # a settings file is a few hundred bytes
+# (lowest, highest) of every number in the settings and a conversation's sampling values
+RANGES = {
+    "n_threads": (0, 256), "n_gpu_layers": (0, 999), "n_ctx": (256, 262144),
+    "temperature": (0.0, 2.0), "top_k": (0, 1000), "top_p": (0.01, 1.0), "min_p": (0.0, 1.0),
+    "repeat_penalty": (1.0, 2.0), "repeat_last_n": (1, 4096), "max_tokens": (1, 32768),
+    "seed": (-1, 2**31 - 1), "draft_simulations": (1, 512), "draft_depth": (1, 16),
+}
 
 
 @dataclass
@@ -83,23 +94,19 @@ class AppSettings:
 def sampling_settings(values: dict) -> SamplingSettings:
     """SamplingSettings from stored values (defaults merged with a conversation's overrides)."""
     d = SamplingSettings()
-    seed = values.get("seed", -1)
-    return SamplingSettings(
-        temperature=max(0.0, _num(values.get("temperature"), d.temperature, float)),
-        top_k=max(0, _num(values.get("top_k"), d.top_k, int)),
-        top_p=min(1.0, max(0.01, _num(values.get("top_p"), d.top_p, float))),
-        min_p=min(1.0, max(0.0, _num(values.get("min_p"), d.min_p, float))),
-        repeat_penalty=min(2.0, max(1.0, _num(values.get("repeat_penalty"), d.repeat_penalty,
-                                              float))),
-        repeat_last_n=min(4096, max(1, _num(values.get("repeat_last_n"), d.repeat_last_n, int))),
-        seed=None if not isinstance(seed, int) or seed < 0 else seed,
-        max_tokens=max(1, _num(values.get("max_tokens"), d.max_tokens, int)))
+    seed = _bounded("seed", values.get("seed"), -1)
+    return SamplingSettings(**{k: _bounded(k, values.get(k), getattr(d, k))
+                               for k in SAMPLING_KEYS if k != "seed"},
+                            seed=None if seed < 0 else seed)
 
 
-def _num(value, default, kind):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _bounded(key: str, value, default):
+    """``value`` with ``default``'s type, clamped into ``RANGES[key]``; ``default`` when it is
+    not a finite number (JSON allows Infinity and NaN; a bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return default
-    return kind(value)
+    low, high = RANGES[key]
+    return type(default)(min(high, max(low, value)))
 
 
 def settings_path() -> Path:
@@ -110,8 +117,10 @@ def settings_path() -> Path:
 def load_settings(path: Path | None = None) -> AppSettings:
     path = path or settings_path()
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return AppSettings()
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: deeply nested JSON
         return AppSettings()
     if not isinstance(data, dict):
         return AppSettings()
@@ -128,8 +137,8 @@ def load_settings(path: Path | None = None) -> AppSettings:
         elif isinstance(default, str):
             if isinstance(value, str):
                 setattr(settings, f.name, value)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            setattr(settings, f.name, type(default)(value))
+        else:
+            setattr(settings, f.name, _bounded(f.name, value, default))
     return settings
 
 

@@ -62,3 +62,32 @@ def test_aded_knobs_reach_the_session_settings_and_bad_ones_fall_back(tmp_path):
     path.write_text(json.dumps({"table_adaptation": "astrology", "draft_depth": "deep"}))
     s = load_settings(path).session_settings()
     assert s.table.adaptation == "decay" and s.aded.search_settings.max_depth == 8
+
+
+def test_numbers_outside_their_ranges_are_clamped_and_non_numbers_fall_back(tmp_path):
+    path = tmp_path / "settings.json"
+    # JSON as Python writes and reads it: Infinity and NaN are accepted by json.loads
+    path.write_text('{"n_ctx": Infinity, "temperature": NaN, "draft_simulations": 1e9, '
+                    '"draft_depth": -5, "n_threads": 1e300, "max_tokens": -Infinity, '
+                    '"seed": 1e20, "top_k": 50000}')
+    s = load_settings(path)
+    assert (s.n_ctx, s.temperature, s.max_tokens) == (4096, 0.7, 512)  # not finite: defaults
+    assert (s.draft_simulations, s.draft_depth, s.n_threads) == (512, 1, 256)
+    assert (s.seed, s.top_k) == (2**31 - 1, 1000)
+    assert s.session_settings().aded.search_settings.simulations == 512
+    assert load_settings(path) == load_settings(path)  # NaN did not get in (NaN != NaN)
+
+
+def test_deeply_nested_or_huge_json_gives_defaults(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text('{"n_threads": 3, "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert load_settings(path) == AppSettings()
+    path.write_text('{"n_threads": 3, "pad": "' + "x" * (2 << 20) + '"}')
+    assert load_settings(path) == AppSettings()
+
+
+def test_a_conversations_stored_sampling_values_are_bounded_too():
+    s = sampling_settings({"temperature": float("inf"), "max_tokens": float("inf"),
+                           "top_k": 10**12, "repeat_last_n": float("nan"), "seed": 10**30})
+    assert (s.temperature, s.max_tokens, s.top_k) == (0.0, 512, 1000)
+    assert s.repeat_last_n == 64 and s.seed == 2**31 - 1
