@@ -18,8 +18,7 @@ from .backend import BackendSettings, LlamaBackend
 from .chat_template import ChatFormatter
 from .cost import backend_cost_curve
 from .decode import ReplyStats, StepEvent, decode_reply
-# forget_in_saved_table: re-exported for app/worker.py's older import
-from .learned_tables import LearnedTables, forget_in_saved_table  # noqa: F401
+from .learned_tables import LearnedTables
 from .paths import cache_dir
 from .probe import safe_mode
 from .proposer import AdedSettings, TreeProposer

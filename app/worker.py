@@ -18,10 +18,11 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from aded_engine.backend import ModelLoadError
 from aded_engine.chat_template import TemplateError
+from aded_engine.learned_tables import forget_in_saved_table
 from aded_engine.reply_record import ReplyRecord
 from aded_engine.sampling import SamplingSettings
 from aded_engine.session import (ChatSession, ContextOverflowError, FitResult, SessionSettings,
-                                 StreamEvent, forget_in_saved_table)
+                                 StreamEvent)
 
 
 @dataclass

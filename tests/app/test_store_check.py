@@ -4,7 +4,12 @@ Each damaged file is made from a real database of ours, so only the damage diffe
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -93,21 +98,44 @@ def test_a_newer_schema_is_refused_before_it_is_written(tmp_path):
     assert problem.kind == "newer" and f"schema {SCHEMA_VERSION + 1}" in problem.message
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only files")
-def test_a_read_only_file_or_folder_says_so(tmp_path, our_bytes):
-    path = tmp_path / "conversations.db"
-    path.write_bytes(our_bytes)
-    path.chmod(0o444)
-    problem = check_database(path, SCHEMA_VERSION)
-    assert problem.kind == "read-only" and problem.can_set_aside  # the folder is writable
-    path.chmod(0o644)
-    tmp_path.chmod(0o555)
+# Run as an ordinary user: root may write to read-only files, so as root (CI) the check runs
+# in a child process with the uid and gid of "nobody" (setpriv, util-linux).
+CHECK = """
+import sys
+from app.store_check import check_database
+p = check_database(sys.argv[1], int(sys.argv[2]))
+print(p.kind, p.can_set_aside, p.message, sep="|")
+"""
+
+
+def check_as_ordinary_user(path) -> tuple[str, bool, str]:
+    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] \
+        if os.geteuid() == 0 else []
+    run = subprocess.run(prefix + [sys.executable, "-c", CHECK, str(path), str(SCHEMA_VERSION)],
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert run.returncode == 0, run.stderr
+    kind, can_set_aside, message = run.stdout.strip().split("|", 2)
+    return kind, can_set_aside == "True", message
+
+
+def test_a_read_only_file_or_folder_says_so(our_bytes):
+    folder = Path(tempfile.mkdtemp(prefix="aded-readonly-"))  # reachable by "nobody"
     try:
-        problem = check_database(path, SCHEMA_VERSION)
-        assert problem.kind == "read-only" and not problem.can_set_aside
-        assert "folder" in problem.message
+        folder.chmod(0o777)
+        path = folder / "conversations.db"
+        path.write_bytes(our_bytes)
+        path.chmod(0o444)
+        kind, can_set_aside, _ = check_as_ordinary_user(path)
+        assert kind == "read-only" and can_set_aside  # the folder is writable
+        path.chmod(0o666)
+        folder.chmod(0o555)
+        kind, can_set_aside, message = check_as_ordinary_user(path)
+        assert kind == "read-only" and not can_set_aside
+        assert "folder" in message
     finally:
-        tmp_path.chmod(0o755)
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
 
 
 def test_set_aside_keeps_the_file_and_its_side_files_under_a_new_name(tmp_path):
