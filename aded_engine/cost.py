@@ -101,11 +101,10 @@ def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES) -> C
 class PlainStepClock:
     """What one plain decoding step costs here and now, the baseline of the speedup figure,
     measured during the reply itself: the mean of its latest plain steps (steps that
-    verified no draft, which is exactly what plain decoding does). The mean, not the median:
-    under contention most steps stay fast and a few take many times longer, and plain
-    decoding would pay for those too. So other programs loading
+    verified no draft, which is exactly what plain decoding does), so other programs loading
     the machine, or stopping, move the baseline within a few steps instead of reading as
-    "ADED is slower". When the cost model drafts at every step, ``due`` asks for one plain
+    "ADED is slower". The mean, not the median: under contention most steps stay fast and a
+    few take many times longer, and plain decoding would pay for those too. When the cost model drafts at every step, ``due`` asks for one plain
     step every ``every`` steps to keep the figure current (a step in 32 without drafts).
     Until the first plain step, the cost curve's one-row estimate stands in."""
 

@@ -86,8 +86,6 @@ class ChatSession:
         backend_settings, self.load_note = safe_mode(model_path, settings.backend)
         settings = replace(settings, backend=backend_settings)
         self.settings = settings
-        # batches of more than one row crash here: plain decoding only
-        self.can_draft = not backend_settings.single_row_batches
         self.backend = LlamaBackend(model_path, settings.backend, progress)
         b = self.backend
         self.formatter = ChatFormatter(b.chat_template, b.token_text(b.bos) if b.bos >= 0 else "",
@@ -100,6 +98,11 @@ class ChatSession:
         self._renew_proposers()
 
     # --- description -------------------------------------------------------------------
+    @property
+    def can_draft(self) -> bool:
+        """False where batches of more than one row crash (probe.py): plain decoding only."""
+        return not self.settings.backend.single_row_batches
+
     @property
     def info(self) -> dict:
         b = self.backend
