@@ -233,16 +233,20 @@ class TableSettings:
     # seen five times out of five 5/6, so the estimate carries how much evidence it has
     smoothing: float = 1.0
     layer_weights: tuple[float, float, float] = (4.0, 1.0, 0.5)  # conversation, history, corpus
+    document_weight: float = 4.0  # documents attached to the conversation: as if in the prompt
     max_entries: int = 4_000_000  # bound on a persisted layer (about 16 bytes an entry)
 
 
 @dataclass
 class LearnedLayers:
     """The persisted layers, shared by every drafter of one model (replaced, not mutated,
-    when they learn)."""
+    when they learn), and the documents attached to the current conversation (not saved;
+    a ``documents.drafting.DocumentLayer``: successors like a layer, ``match_length`` like
+    ``NgramIndex``)."""
 
     history: FrozenLayer = field(default_factory=FrozenLayer)
     corpus: FrozenLayer = field(default_factory=FrozenLayer)
+    documents: object | None = None
 
 
 class TrigramDrafter:
@@ -300,9 +304,14 @@ class TrigramDrafter:
     def evidence(self, tokens: Sequence[int]) -> int:
         """How long a context the conversation has already seen the last token of ``tokens``
         (the text plus a draft path) follow: the length of the longest n-gram ending there
-        that occurred before. The table's probability cannot tell a successor seen once from
-        one the text is copying; the acceptance calibration uses this to tell them apart."""
-        return self.ngrams.match_length(tokens)
+        that occurred before, in the conversation or in an attached document. The table's
+        probability cannot tell a successor seen once from one the text is copying; the
+        acceptance calibration uses this to tell them apart."""
+        found = self.ngrams.match_length(tokens)
+        documents = self.learned.documents
+        if documents is not None and found < NgramIndex.SIZES[-1]:
+            found = max(found, documents.match_length(tokens))
+        return found
 
     def distribution(self, a: int, b: int) -> list[tuple[int, float]]:
         """Top-k [(token, probability)] after context (a, b); [] when nothing is known."""
@@ -313,8 +322,11 @@ class TrigramDrafter:
         s = self.settings
         mixed: dict[int, float] = {}
         weight_sum = 0.0
-        layers = (self.conversation, self.learned.history, self.learned.corpus)
-        for layer, w in zip(layers, s.layer_weights):
+        layers = list(zip((self.conversation, self.learned.history, self.learned.corpus),
+                          s.layer_weights))
+        if self.learned.documents is not None:
+            layers.append((self.learned.documents, s.document_weight))
+        for layer, w in layers:
             succ = layer.successors(key)
             weight = w
             if succ is None:

@@ -1,0 +1,169 @@
+"""ADED learns the whole attached documents, not only the part the prompt holds.
+
+    layer = learn_documents(session, docs, question)   # every drafter of the session sees it
+    layer.note                                         # what it took of a very large file
+
+A ``DocumentLayer`` gives the drafter the documents' tri-grams (a table layer like the
+conversation's) and their n-grams for the evidence a draft has (how long a run of document
+text it continues: a reply quoting the document is accepted like a reply quoting the
+prompt), so a reply that quotes a page the context had no room for is still drafted.
+
+Memory is bounded: at most ``MAX_DOC_TOKENS`` tokens of one document and ``MAX_TOKENS`` in
+all (about 30 bytes a token). From a larger document it takes the chunks that best match
+the question first, then evenly spaced ones. Text is tokenized with the model's tokenizer
+without parsing special tokens: a document that contains ``<|im_start|>`` teaches the text,
+not the control token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..trigram import FrozenLayer, NgramIndex, TableSettings, learn_tokens
+from .extract import Document
+from .fitting import pick_chunks
+from .index import ChunkIndex, chunk_document
+
+MAX_DOC_TOKENS = 150_000
+MAX_TOKENS = 300_000
+CHARS_PER_TOKEN = 4.0  # to choose text before tokenizing it (a 20 MB log is not tokenized whole)
+
+_P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the n-gram hash (mod 2**64)
+_MASK = (1 << 64) - 1
+
+
+def ngram_hashes(run: np.ndarray, n: int) -> np.ndarray:
+    """The hash of every n-token window of a run (polynomial, mod 2**64)."""
+    m = run.size - n + 1
+    if m <= 0:
+        return np.empty(0, np.uint64)
+    h = np.zeros(m, np.uint64)
+    for j in range(n):
+        h = h * _P + (run[j:j + m] + np.uint64(1))
+    return h
+
+
+def _hash(tokens: Sequence[int]) -> int:
+    h = 0
+    for t in tokens:
+        h = (h * int(_P) + t + 1) & _MASK
+    return h
+
+
+@dataclass
+class DocumentLayer:
+    """The documents' n-grams for one conversation (not saved: attachments are).
+
+    Table-layer interface (``successors``, ``unit``) for ``TrigramDrafter.distribution``;
+    ``match_length`` like ``NgramIndex.match_length``, for the drafter's evidence."""
+
+    layer: FrozenLayer
+    hashes: dict[int, np.ndarray]  # n -> sorted unique hashes of the n-grams
+    tokens: int  # tokens learned
+    note: str = ""  # what was left out of very large documents; "" when nothing was
+    signature: tuple = field(default=(), repr=False)
+
+    unit = 1.0
+
+    @classmethod
+    def from_runs(cls, runs: Sequence[Sequence[int]], settings: TableSettings = TableSettings(),
+                  note: str = "", signature: tuple = ()) -> "DocumentLayer":
+        arrays = [np.asarray(r, np.uint64) for r in runs if len(r)]
+        layer = learn_tokens(FrozenLayer(), [a.astype(np.int64) for a in arrays], settings)
+        hashes = {n: np.unique(np.concatenate([ngram_hashes(a, n) for a in arrays]
+                                              or [np.empty(0, np.uint64)]))
+                  for n in NgramIndex.SIZES}
+        return cls(layer, hashes, sum(a.size for a in arrays), note, signature)
+
+    def successors(self, key: int) -> dict[int, float] | None:
+        return self.layer.successors(key)
+
+    def match_length(self, tokens: Sequence[int]) -> int:
+        """The largest size n such that the last n tokens occur in a document (0 if not
+        even the last three do)."""
+        best = 0
+        for n in NgramIndex.SIZES:
+            seen = self.hashes[n]
+            if len(tokens) < n or seen.size == 0:
+                break
+            h = np.uint64(_hash(tokens[-n:]))
+            i = int(np.searchsorted(seen, h))
+            if i >= seen.size or seen[i] != h:
+                break
+            best = n
+        return best
+
+    def __len__(self) -> int:
+        return len(self.layer)
+
+
+def learn_documents(session, documents: Mapping[str, Document], question: str = "",
+                    index: ChunkIndex | None = None, max_doc_tokens: int = MAX_DOC_TOKENS,
+                    max_tokens: int = MAX_TOKENS) -> DocumentLayer | None:
+    """Give every drafter of ``session`` (a ChatSession) the documents of the conversation
+    (key -> Document; all of them, not only this message's); None and nothing when there
+    are none. The same documents again reuse the layer already built. ``index``: chunks to
+    rank by the question when a document is too large to take whole."""
+    if not documents:
+        session.learned.documents = None
+        return None
+    per_doc = max(1, min(max_doc_tokens, max_tokens // len(documents)))
+    signature = tuple((k, d.name, len(d.text), hash(d.text)) for k, d in documents.items())
+    current = session.learned.documents
+    large = any(len(d.text) > per_doc * CHARS_PER_TOKEN for d in documents.values())
+    if large:
+        signature += (question, per_doc)
+    if current is not None and current.signature == signature:
+        return current
+    runs, notes = [], []
+    for key, doc in documents.items():
+        doc_runs, note = document_runs(session.backend, key, doc, question, index, per_doc)
+        runs += doc_runs
+        if note:
+            notes.append(note)
+    layer = DocumentLayer.from_runs(runs, session.settings.table, "; ".join(notes), signature)
+    session.learned.documents = layer
+    return layer
+
+
+def document_runs(vocab, key: str, doc: Document, question: str, index: ChunkIndex | None,
+                  cap: int) -> tuple[list[list[int]], str]:
+    """Token runs of one document, at most ``cap`` tokens, and a note when that is not all
+    of it. ``vocab``: the model's tokenizer (LlamaVocab)."""
+    if len(doc.text) <= cap * CHARS_PER_TOKEN:
+        run = vocab.tokenize(doc.text, add_special=False, parse_special=False)
+        if len(run) <= cap:
+            return [run], ""
+    chunks = index.chunks(key) if index is not None and index.has(key) else []
+    chunks = chunks or chunk_document(key, doc)
+    ranked = index.search(question, [key], limit=len(chunks)) if index is not None else []
+    chosen = pick_chunks(ranked, chunks, int(cap * CHARS_PER_TOKEN), lambda c: len(c.text))
+    spans = _merge_spans([(c.start, c.start + len(c.text)) for c in chosen], doc.text)
+    runs, total, learned_chars = [], 0, 0
+    for start, end in spans:
+        run = vocab.tokenize(doc.text[start:end], add_special=False, parse_special=False)
+        if len(run) > cap - total:
+            run = run[:cap - total]
+            end = start + len(vocab.detokenize(run))
+        total += len(run)
+        learned_chars += end - start
+        runs.append(run)
+        if total >= cap:
+            break
+    return runs, (f"{doc.name}: drafting learned {learned_chars / len(doc.text):.0%} of it "
+                  f"({total:,} tokens: the parts that best match the question, then evenly "
+                  "spaced ones)")
+
+
+def _merge_spans(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Sorted spans, neighbours with only whitespace between them joined."""
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and not text[merged[-1][1]:s].strip():
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
