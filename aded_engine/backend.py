@@ -374,8 +374,12 @@ class LlamaBackend(LlamaVocab):
         super().close()
 
 
-QUANT_TYPES = {"q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "q4_1": "LLAMA_FTYPE_MOSTLY_Q4_1",
-               "q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0"}
+def quant_types() -> dict[str, int]:
+    """Every file type this llama.cpp build can quantize to, by its usual name (q4_k_m, q8_0,
+    iq4_nl, f16, ...): taken from the bindings so a newer llama.cpp adds its types by itself."""
+    prefix = "LLAMA_FTYPE_MOSTLY_"
+    return {name[len(prefix):].lower(): getattr(ll, name) for name in dir(ll)
+            if name.startswith(prefix)}
 
 
 def quantize(source: Path, target: Path, kind: str = "q4_0") -> None:
@@ -384,7 +388,10 @@ def quantize(source: Path, target: Path, kind: str = "q4_0") -> None:
     _init_llama()
     check_gguf_file(source)
     params = ll.llama_model_quantize_default_params()
-    params.ftype = getattr(ll, QUANT_TYPES[kind])
+    types = quant_types()
+    if kind not in types:
+        raise ValueError(f"unknown quantization type {kind!r}; known: {', '.join(sorted(types))}")
+    params.ftype = types[kind]
     params.allow_requantize = True
     params.nthread = default_threads()
     if ll.llama_model_quantize(str(source).encode(), str(target).encode(), ctypes.byref(params)) != 0:

@@ -81,3 +81,23 @@ def test_bench_refuses_a_missing_server_binary_before_loading_anything(tmp_path)
     assert proc.returncode == 2 and "no llama.cpp server at" in proc.stderr
     proc = run("aded_engine.bench", "--methods", "ar,llama-server-ngram")
     assert proc.returncode == 2 and "need --llama-server PATH" in proc.stderr
+
+
+def test_quantize_accepts_every_llama_cpp_type_by_name(demo_model_path, tmp_path):
+    out = tmp_path / "k.gguf"
+    proc = run("aded_engine.cli", "models", "quantize", str(demo_model_path), str(out),
+               "--type", "q4_k_m")
+    assert proc.returncode == 0, proc.stderr
+    from aded_engine.backend import LlamaBackend
+    model = LlamaBackend(out)
+    assert "Q4_K" in model.description  # llama.cpp's own description names the file type
+    model.close()
+
+
+def test_quantize_to_an_unknown_type_is_a_clear_error(demo_model_path, tmp_path):
+    proc = run("aded_engine.cli", "models", "quantize", str(demo_model_path),
+               str(tmp_path / "x.gguf"), "--type", "q4_k_mm")
+    assert proc.returncode == 1
+    assert "unknown quantization type 'q4_k_mm'" in proc.stderr and "q4_k_m" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.gguf").exists()
