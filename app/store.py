@@ -22,6 +22,7 @@ from typing import Callable
 
 from aded_engine.reply_record import ReplyRecord
 
+from .attachments import Attachment
 from .store_check import DatabaseProblem, check_database
 
 DB_NAME = "conversations.db"
@@ -41,6 +42,8 @@ class Message:
     stats: dict | None = None
     created: float = 0.0
     model: str | None = None  # file name of the model that wrote a reply (None: unknown)
+    attachments: list[Attachment] = field(default_factory=list)  # documents sent with it
+    prompt: str | None = None  # a message with documents: the text the model was given
 
     @property
     def record(self) -> ReplyRecord:
@@ -61,7 +64,7 @@ class Conversation:
     def chat_messages(self) -> list[dict]:
         """The conversation as the engine wants it: system prompt first, known roles only."""
         out = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
-        out += [{"role": m.role, "content": m.content} for m in self.messages
+        out += [{"role": m.role, "content": m.prompt or m.content} for m in self.messages
                 if m.role in ("user", "assistant") and m.content]
         return out
 
@@ -130,7 +133,27 @@ def _v3(db: sqlite3.Connection) -> None:
     _run(db, "ALTER TABLE messages ADD COLUMN model TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+def _documents(db: sqlite3.Connection) -> None:
+    """Documents attached to a user message: their extracted text, as the model read it;
+    deleted with the message (the store scrubs the file afterwards). A message sent with
+    documents keeps its ``prompt``: the text the model was given (the documents or the parts
+    that fitted, then the question), sent again as it was in later turns."""
+    _run(db, """
+        ALTER TABLE messages ADD COLUMN prompt TEXT;
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            name TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL DEFAULT 'text',
+            size INTEGER NOT NULL DEFAULT 0,
+            tokens INTEGER,
+            page_starts TEXT NOT NULL DEFAULT '[]',  -- a PDF's page offsets into text
+            text TEXT NOT NULL DEFAULT '');
+        CREATE INDEX attachments_by_message ON attachments(message_id, id);
+    """)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _documents]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -255,14 +278,31 @@ class ConversationStore:
     def messages(self, conversation_id: int) -> list[Message]:
         out = []
         rows = self.db.execute(
-            "SELECT id, role, content, status, stats, created, model FROM messages "
+            "SELECT id, role, content, status, stats, created, model, prompt "
+            "FROM messages "
             "WHERE conversation_id = ? ORDER BY id", (conversation_id,))
+        attached = self._attachments(conversation_id)
         for row in rows:
             role = row[1] if row[1] in ROLES else "assistant"
             status = row[3] if row[3] in STATUSES else COMPLETE
             content = _text(row[2])
             out.append(Message(int(row[0]), role, content, status, _json_dict(row[4], None),
-                               _float(row[5]), _model(row[6])))
+                               _float(row[5]), _model(row[6]), attached.get(int(row[0]), []),
+                               prompt=_text(row[7]) or None))
+        return out
+
+    def _attachments(self, conversation_id: int) -> dict[int, list[Attachment]]:
+        """The conversation's attachments by message id, in the order they were attached."""
+        out: dict[int, list[Attachment]] = {}
+        rows = self.db.execute(
+            "SELECT a.id, a.message_id, a.name, a.kind, a.size, a.tokens, a.text, a.page_starts "
+            "FROM attachments a JOIN messages m ON m.id = a.message_id "
+            "WHERE m.conversation_id = ? ORDER BY a.id", (conversation_id,))
+        for row in rows:
+            tokens = row[5] if isinstance(row[5], int) else None
+            out.setdefault(int(row[1]), []).append(Attachment(
+                _text(row[2]) or "attachment", _text(row[3]) or "text", int(_float(row[4])),
+                _text(row[6]), tokens, int(row[0]), _offsets(row[7])))
         return out
 
     def reply_speeds(self, conversation_id: int | None = None,
@@ -327,8 +367,10 @@ class ConversationStore:
     # --- messages -------------------------------------------------------------------------
     def add_message(self, conversation_id: int, role: str, content: str,
                     status: str = COMPLETE, stats: dict | None = None,
-                    model: str | None = None) -> int:
-        """``model``: the file name of the model writing a reply (for the speed history)."""
+                    model: str | None = None, attachments: list[Attachment] = ()) -> int:
+        """``model``: the file name of the model writing a reply (for the speed history);
+        ``attachments`` are stored with the message in the same transaction (their ``id``
+        is set)."""
         now = time.time()
         self.db.execute("BEGIN IMMEDIATE")
         cur = self.db.execute(
@@ -336,9 +378,16 @@ class ConversationStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (conversation_id, role, content, status, None if stats is None else json.dumps(stats),
              now, model))
+        message_id = int(cur.lastrowid)
+        for a in attachments:
+            a.id = int(self.db.execute(
+                "INSERT INTO attachments (message_id, name, kind, size, tokens, page_starts, text) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (message_id, a.name, a.kind, a.size, a.tokens, json.dumps(list(a.page_starts)),
+                 a.text)).lastrowid)
         self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         self.db.execute("COMMIT")
-        return int(cur.lastrowid)
+        return message_id
 
     def update_message(self, message_id: int, content: str | None = None,
                        status: str | None = None, stats: dict | None = None) -> None:
@@ -355,6 +404,10 @@ class ConversationStore:
         if sets:
             self.db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?",
                             (*args, message_id))
+
+    def set_prompt(self, message_id: int, prompt: str) -> None:
+        """What the model was given for a message sent with documents (see ``_documents``)."""
+        self.db.execute("UPDATE messages SET prompt = ? WHERE id = ?", (prompt, message_id))
 
     def delete_messages_from(self, conversation_id: int, message_id: int) -> list[str]:
         """Delete this message and every later one of the conversation (regenerate, edit);
@@ -376,6 +429,9 @@ class ConversationStore:
         for m in conv.messages:
             note = "" if m.status == COMPLETE else f" ({m.status})"
             parts.append(f"## {m.role.capitalize()}{note}\n\n{m.content}\n")
+            for a in m.attachments:
+                fence = _fence_for(a.text)
+                parts.append(f"### Attachment: {a.label()}\n\n{fence}text\n{a.text}\n{fence}\n")
         return "\n".join(parts)
 
     def export_json(self, conversation_id: int) -> str:
@@ -385,7 +441,8 @@ class ConversationStore:
         data = {"title": conv.title, "created": conv.created, "updated": conv.updated,
                 "system_prompt": conv.system_prompt, "sampling": conv.sampling,
                 "messages": [{"role": m.role, "content": m.content, "status": m.status,
-                              "stats": m.stats, "created": m.created, "model": m.model}
+                              "stats": m.stats, "created": m.created, "model": m.model,
+                              "attachments": [a.to_json() for a in m.attachments]}
                              for m in conv.messages]}
         return json.dumps(data, ensure_ascii=False, indent=2)
 
@@ -396,6 +453,26 @@ def _text(value) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return "" if value is None else str(value)
+
+
+def _offsets(value) -> tuple[int, ...]:
+    """A JSON list of increasing character offsets; () when missing or broken."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return ()
+    if not isinstance(data, list) or not all(isinstance(x, int) for x in data):
+        return ()
+    return tuple(data) if data == sorted(data) else ()
+
+
+def _fence_for(text: str) -> str:
+    """A Markdown code fence longer than any run of backticks inside ``text``."""
+    longest = run = 0
+    for c in text:
+        run = run + 1 if c == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
 
 
 def _model(value) -> str | None:

@@ -60,7 +60,7 @@ def test_migrates_a_version_1_database(tmp_path):
     db.commit()
     db.close()
     s = ConversationStore(path)
-    assert s.schema_version() == SCHEMA_VERSION == 3
+    assert s.schema_version() == SCHEMA_VERSION
     conv = s.get_conversation(1)
     assert conv.title == "old" and conv.system_prompt == "" and conv.sampling == {}
     assert [(m.content, m.status, m.stats) for m in conv.messages] == [("kept", COMPLETE, None)]
@@ -80,7 +80,7 @@ def test_migrates_a_version_2_database_keeping_replies_and_their_stats(tmp_path)
     db.commit()
     db.close()
     s = ConversationStore(path)
-    assert s.schema_version() == SCHEMA_VERSION == 3
+    assert s.schema_version() == SCHEMA_VERSION
     conv = s.get_conversation(1)
     assert conv.system_prompt == "sys"
     assert [(m.role, m.content, m.status, m.stats, m.model) for m in conv.messages] == [
@@ -92,7 +92,7 @@ def test_migrates_a_version_2_database_keeping_replies_and_their_stats(tmp_path)
     s.add_message(1, "assistant", "new", stats={"tokens": 3}, model="any.gguf")
     assert [r.model for r in s.reply_speeds(conversation_id=1)] == [None, "any.gguf"]
     s.close()
-    assert ConversationStore(path).schema_version() == 3  # reopening migrates nothing twice
+    assert ConversationStore(path).schema_version() == SCHEMA_VERSION  # nothing migrates twice
 
 
 def test_reply_speeds_keeps_finished_replies_in_time_order_per_conversation_and_model(store):
