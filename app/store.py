@@ -24,6 +24,7 @@ from aded_engine.reply_record import ReplyRecord
 
 from .attachments import Attachment
 from .store_check import DatabaseProblem, check_database
+from .versions import Node, shown_path, sibling_step, siblings, subtree
 
 DB_NAME = "conversations.db"
 ROLES = ("system", "user", "assistant")
@@ -43,6 +44,9 @@ class Message:
     created: float = 0.0
     model: str | None = None  # file name of the model that wrote a reply (None: unknown)
     attachments: list[Attachment] = field(default_factory=list)  # documents sent with it
+    parent_id: int | None = None  # the message it follows (app/versions.py)
+    version: int = 1  # its place among the versions of this turn, oldest first
+    versions: int = 1  # how many versions the turn has (regenerated replies, edits)
     prompt: str | None = None  # a message with documents: the text the model was given
 
     @property
@@ -153,7 +157,20 @@ def _documents(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _documents]
+def _versions(db: sqlite3.Connection) -> None:
+    """Reply versions and edit branches (app/versions.py): each message names the one it
+    follows; one of each set of siblings is the active (shown) one. Old rows follow the
+    previous row of their conversation, all active: the conversation reads as before."""
+    _run(db, """
+        ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+        ALTER TABLE messages ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+        UPDATE messages SET parent_id = (SELECT MAX(p.id) FROM messages p
+            WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id);
+    """)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _documents,
+                                                          _versions]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -276,9 +293,25 @@ class ConversationStore:
         return conv
 
     def messages(self, conversation_id: int) -> list[Message]:
+        """The conversation as shown: the active version of each turn (app/versions.py)."""
+        by_id = {m.id: m for m in self.all_messages(conversation_id)}
+        out = []
+        for shown in shown_path(self._nodes(conversation_id)):
+            msg = by_id[shown.id]
+            msg.version, msg.versions = shown.version, shown.versions
+            out.append(msg)
+        return out
+
+    def _nodes(self, conversation_id: int) -> list[Node]:
+        return [Node(int(r[0]), None if r[1] is None else int(_float(r[1])), bool(r[2]))
+                for r in self.db.execute("SELECT id, parent_id, active FROM messages "
+                                         "WHERE conversation_id = ?", (conversation_id,))]
+
+    def all_messages(self, conversation_id: int) -> list[Message]:
+        """Every message row of the conversation, every version of every turn, by id."""
         out = []
         rows = self.db.execute(
-            "SELECT id, role, content, status, stats, created, model, prompt "
+            "SELECT id, role, content, status, stats, created, model, parent_id, prompt "
             "FROM messages "
             "WHERE conversation_id = ? ORDER BY id", (conversation_id,))
         attached = self._attachments(conversation_id)
@@ -286,9 +319,10 @@ class ConversationStore:
             role = row[1] if row[1] in ROLES else "assistant"
             status = row[3] if row[3] in STATUSES else COMPLETE
             content = _text(row[2])
+            parent = None if row[7] is None else int(_float(row[7]))
             out.append(Message(int(row[0]), role, content, status, _json_dict(row[4], None),
                                _float(row[5]), _model(row[6]), attached.get(int(row[0]), []),
-                               prompt=_text(row[7]) or None))
+                               parent, prompt=_text(row[8]) or None))
         return out
 
     def _attachments(self, conversation_id: int) -> dict[int, list[Attachment]]:
@@ -347,7 +381,7 @@ class ConversationStore:
     def delete_conversation(self, conversation_id: int) -> dict[str | None, list[str]]:
         """Remove the conversation and scrub its text from the file; returns what the
         tri-gram tables learned from it, to be forgotten (see ``learned_exchanges``)."""
-        learned = learned_exchanges(self.messages(conversation_id))
+        learned = learned_exchanges(self.all_messages(conversation_id))  # every version
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
         self.db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
@@ -367,17 +401,28 @@ class ConversationStore:
     # --- messages -------------------------------------------------------------------------
     def add_message(self, conversation_id: int, role: str, content: str,
                     status: str = COMPLETE, stats: dict | None = None,
-                    model: str | None = None, attachments: list[Attachment] = ()) -> int:
-        """``model``: the file name of the model writing a reply (for the speed history);
-        ``attachments`` are stored with the message in the same transaction (their ``id``
-        is set)."""
+                    model: str | None = None,
+                    attachments: list[Attachment] = (), version_of: int | None = None) -> int:
+        """Add a message after the last one shown, or, with ``version_of``, as a new version
+        of that message (regenerate, edit: the old one is kept, no longer shown). ``model``:
+        the file name of the model writing a reply (for the speed history); ``attachments``
+        are stored with the message in the same transaction (their ``id`` is set)."""
         now = time.time()
         self.db.execute("BEGIN IMMEDIATE")
+        nodes = self._nodes(conversation_id)
+        if version_of is None:
+            path = shown_path(nodes)
+            parent = path[-1].id if path else None
+        else:
+            turn = siblings(nodes, version_of)
+            parent = turn[0].parent if turn else None
+            self.db.executemany("UPDATE messages SET active = 0 WHERE id = ?",
+                                [(n.id,) for n in turn])
         cur = self.db.execute(
-            "INSERT INTO messages (conversation_id, role, content, status, stats, created, model) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO messages (conversation_id, role, content, status, stats, created, model, "
+            "parent_id, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
             (conversation_id, role, content, status, None if stats is None else json.dumps(stats),
-             now, model))
+             now, model, parent))
         message_id = int(cur.lastrowid)
         for a in attachments:
             a.id = int(self.db.execute(
@@ -410,13 +455,34 @@ class ConversationStore:
         self.db.execute("UPDATE messages SET prompt = ? WHERE id = ?", (prompt, message_id))
 
     def delete_messages_from(self, conversation_id: int, message_id: int) -> list[str]:
-        """Delete this message and every later one of the conversation (regenerate, edit);
-        returns their texts."""
-        rows = self.db.execute("SELECT content FROM messages WHERE conversation_id = ? AND id >= ?",
-                               (conversation_id, message_id)).fetchall()
-        self.db.execute("DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
-                        (conversation_id, message_id))
-        return [r[0] for r in rows]
+        """Delete this message and everything that follows it on its branch (a reply that
+        could not start); the newest remaining version of its turn is shown again. Returns
+        the deleted texts."""
+        nodes = self._nodes(conversation_id)
+        doomed = [(i,) for i in subtree(nodes, message_id)] if any(
+            n.id == message_id for n in nodes) else []
+        self.db.execute("BEGIN IMMEDIATE")
+        texts = [_text(self.db.execute("SELECT content FROM messages WHERE id = ?", d)
+                       .fetchone()[0]) for d in doomed]
+        self.db.executemany("DELETE FROM messages WHERE id = ?", doomed)
+        rest = shown_path(self._nodes(conversation_id))  # picks the newest when none is active
+        self.db.executemany("UPDATE messages SET active = 1 WHERE id = ? AND active = 0",
+                            [(s.id,) for s in rest])
+        self.db.execute("COMMIT")
+        return texts
+
+    def switch_version(self, conversation_id: int, message_id: int, step: int) -> bool:
+        """Show the version ``step`` places after (or before) this message instead of it;
+        False when there is none."""
+        nodes = self._nodes(conversation_id)
+        target = sibling_step(nodes, message_id, step)
+        if target is None:
+            return False
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.executemany("UPDATE messages SET active = ? WHERE id = ?",
+                            [(int(n.id == target), n.id) for n in siblings(nodes, message_id)])
+        self.db.execute("COMMIT")
+        return True
 
     # --- export ---------------------------------------------------------------------------
     def export_markdown(self, conversation_id: int) -> str:
@@ -426,12 +492,19 @@ class ConversationStore:
         parts = [f"# {conv.title}\n"]
         if conv.system_prompt:
             parts.append(f"**System:** {conv.system_prompt}\n")
+        every = self.all_messages(conversation_id)
         for m in conv.messages:
             note = "" if m.status == COMPLETE else f" ({m.status})"
+            if m.versions > 1:
+                note += f" (version {m.version} of {m.versions})"
             parts.append(f"## {m.role.capitalize()}{note}\n\n{m.content}\n")
             for a in m.attachments:
                 fence = _fence_for(a.text)
                 parts.append(f"### Attachment: {a.label()}\n\n{fence}text\n{a.text}\n{fence}\n")
+            turn = [v for v in every if v.parent_id == m.parent_id] if m.versions > 1 else []
+            for n, other in enumerate(turn, 1):  # the other versions' own text (JSON: all)
+                if other.id != m.id:
+                    parts.append(f"### Version {n} of {m.versions}\n\n{other.content}\n")
         return "\n".join(parts)
 
     def export_json(self, conversation_id: int) -> str:
@@ -440,11 +513,19 @@ class ConversationStore:
             raise StoreError(f"no conversation {conversation_id}")
         data = {"title": conv.title, "created": conv.created, "updated": conv.updated,
                 "system_prompt": conv.system_prompt, "sampling": conv.sampling,
-                "messages": [{"role": m.role, "content": m.content, "status": m.status,
-                              "stats": m.stats, "created": m.created, "model": m.model,
-                              "attachments": [a.to_json() for a in m.attachments]}
-                             for m in conv.messages]}
+                "messages": [{**_message_json(m), "version": m.version,
+                              "versions": m.versions} for m in conv.messages]}
+        # every version not shown, with the ids that place it (app/versions.py)
+        shown = {m.id for m in conv.messages}
+        data["other_versions"] = [_message_json(m) for m in self.all_messages(conversation_id)
+                                  if m.id not in shown]
         return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _message_json(m: Message) -> dict:
+    return {"id": m.id, "parent_id": m.parent_id, "role": m.role, "content": m.content,
+            "status": m.status, "stats": m.stats, "created": m.created, "model": m.model,
+            "attachments": [a.to_json() for a in m.attachments]}
 
 
 def _text(value) -> str:
@@ -489,11 +570,15 @@ def _float(value) -> float:
 def learned_exchanges(messages: list[Message]) -> dict[str | None, list[str]]:
     """The texts each table learned, by the table's tokenizer fingerprint: a finished reply
     records the table that learned it with its user message (stats ``learned_by``; None if
-    none did). Replies saved before that was recorded map to None: the loaded model's table."""
+    none did). Replies saved before that was recorded map to None: the loaded model's table.
+    A reply's user message is its parent (``parent_id``), else the message before it."""
     out: dict[str | None, list[str]] = {}
-    for prev, msg in zip(messages, messages[1:]):
+    by_id = {m.id: m for m in messages}
+    for before, msg in zip([None, *messages], messages):
+        prev = by_id.get(msg.parent_id) if msg.parent_id is not None else before
         stats = msg.stats or {}
-        if msg.role != "assistant" or prev.role != "user" or msg.status != COMPLETE:
+        if msg.role != "assistant" or prev is None or prev.role != "user" \
+                or msg.status != COMPLETE:
             continue
         if stats.get("learned_by") or ("learned_by" not in stats and "tokens" in stats):
             out.setdefault(stats.get("learned_by"), []).extend([prev.content, msg.content])
@@ -501,9 +586,11 @@ def learned_exchanges(messages: list[Message]) -> dict[str | None, list[str]]:
 
 
 def title_from(text: str, limit: int = 48) -> str:
-    """A conversation title from its first message: the first line, shortened at a word."""
+    """A conversation title from its first message: the first line, shortened at a word.
+    No ellipsis is added: the sidebar elides what does not fit, and a rename starts from
+    words the user wrote."""
     line = " ".join(text.strip().split("\n", 1)[0].split())
     if len(line) <= limit:
         return line or NEW_TITLE
     cut = line[:limit].rsplit(" ", 1)[0]
-    return (cut if len(cut) > limit // 2 else line[:limit]) + "…"
+    return cut if len(cut) > limit // 2 else line[:limit]

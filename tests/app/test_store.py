@@ -204,7 +204,7 @@ def test_chat_messages_puts_system_first_and_skips_empty(store):
     ("Hello there", "Hello there"),
     ("  first line\nsecond", "first line"),
     ("", "New chat"),
-    ("word " * 30, "word word word word word word word word word…"),
+    ("word " * 30, "word word word word word word word word word"),  # no "…": the view elides
 ])
 def test_title_from(text, title):
     assert title_from(text) == title
@@ -220,3 +220,77 @@ def test_learned_exchanges_are_what_the_tables_learned():
             Message(9, "user", "q5"), Message(10, "assistant", "", COMPLETE, {"tokens": 0, "learned_by": None})]
     # stopped and empty replies were never learned; a3 predates the record: loaded model's
     assert learned_exchanges(msgs) == {"A": ["q1", "a1"], None: ["q3", "a3"], "B": ["q4", "a4"]}
+
+
+def test_regenerate_and_edit_keep_versions_and_the_shown_one_is_the_context(store):
+    cid = store.create_conversation("c")
+    q = store.add_message(cid, "user", "q")
+    a1 = store.add_message(cid, "assistant", "a1", stats={"tokens": 2})
+    a2 = store.add_message(cid, "assistant", "a2", stats={"tokens": 3}, version_of=a1)
+    conv = store.get_conversation(cid)
+    assert [(m.content, m.version, m.versions) for m in conv.messages] == [
+        ("q", 1, 1), ("a2", 2, 2)]
+    assert store.switch_version(cid, a2, -1) and not store.switch_version(cid, a1, -1)
+    assert store.get_conversation(cid).chat_messages()[-1]["content"] == "a1"
+    # an edit of q: a new branch; q keeps its own reply (and its versions)
+    q2 = store.add_message(cid, "user", "q edited", version_of=q)
+    store.add_message(cid, "assistant", "b1")
+    assert [m.content for m in store.messages(cid)] == ["q edited", "b1"]
+    assert store.switch_version(cid, q2, -1)
+    assert [(m.content, m.version) for m in store.messages(cid)] == [("q", 1), ("a1", 1)]
+    assert len(store.all_messages(cid)) == 5
+
+
+def test_a_reply_that_could_not_start_brings_the_earlier_version_back(store):
+    cid = store.create_conversation("c")
+    store.add_message(cid, "user", "q")
+    a1 = store.add_message(cid, "assistant", "a1")
+    a2 = store.add_message(cid, "assistant", "", status=PARTIAL, version_of=a1)
+    assert store.delete_messages_from(cid, a2) == [""]
+    assert [(m.content, m.versions) for m in store.messages(cid)] == [("q", 1), ("a1", 1)]
+
+
+def test_versions_survive_a_reopen_and_old_databases_read_as_one_branch(tmp_path):
+    path = tmp_path / "old.db"
+    db = old_database(path, SCHEMA_VERSION - 1)  # before versions
+    db.execute("INSERT INTO conversations (title, created, updated) VALUES ('old', 1, 1)")
+    for role, text in (("user", "u1"), ("assistant", "r1"), ("user", "u2"), ("assistant", "r2")):
+        db.execute("INSERT INTO messages (conversation_id, role, content, created) "
+                   "VALUES (1, ?, ?, 1)", (role, text))
+    db.commit()
+    db.close()
+    s = ConversationStore(path)
+    assert s.schema_version() == SCHEMA_VERSION
+    messages = s.messages(1)
+    assert [m.content for m in messages] == ["u1", "r1", "u2", "r2"]
+    assert [m.parent_id for m in messages] == [None] + [m.id for m in messages[:-1]]
+    s.add_message(1, "assistant", "r2 again", version_of=messages[-1].id)
+    s.close()
+    again = ConversationStore(path)
+    assert [(m.content, m.version, m.versions) for m in again.messages(1)][-1] == ("r2 again", 2, 2)
+    again.close()
+
+
+def test_exports_carry_every_version(store):
+    cid = store.create_conversation("Ex")
+    store.add_message(cid, "user", "q")
+    a1 = store.add_message(cid, "assistant", "first answer")
+    store.add_message(cid, "assistant", "second answer", version_of=a1)
+    md = store.export_markdown(cid)
+    assert "## Assistant (version 2 of 2)\n\nsecond answer" in md
+    assert "### Version 1 of 2\n\nfirst answer" in md
+    data = json.loads(store.export_json(cid))
+    assert [(m["content"], m["version"], m["versions"]) for m in data["messages"]] == [
+        ("q", 1, 1), ("second answer", 2, 2)]
+    assert [(m["content"], m["parent_id"]) for m in data["other_versions"]] == [
+        ("first answer", data["messages"][0]["id"])]
+
+
+def test_every_version_counts_in_the_speed_history_and_is_forgotten_on_delete(store):
+    cid = store.create_conversation("c")
+    store.add_message(cid, "user", "q")
+    a1 = store.add_message(cid, "assistant", "a1", stats={"tokens": 4, "learned_by": "fp"})
+    store.add_message(cid, "assistant", "a2", stats={"tokens": 5, "learned_by": "fp"},
+                      version_of=a1)
+    assert [r.message_id for r in store.reply_speeds(conversation_id=cid)] == [a1, a1 + 1]
+    assert store.delete_conversation(cid) == {"fp": ["q", "a1", "q", "a2"]}
