@@ -90,6 +90,15 @@ def _recent_log(n: int = 6) -> str:
     return "\n".join(lines)
 
 
+def describe_start(head: bytes) -> str:
+    """A file's first bytes in words for an error message: text as text, else hex."""
+    if not head:
+        return "the file is empty"
+    if all(32 <= b < 127 for b in head):
+        return f"it starts with the text “{head.decode('ascii')}”"
+    return "it starts with the bytes " + " ".join(f"{b:02X}" for b in head)
+
+
 def check_gguf_file(path: Path) -> None:
     """Cheap checks before llama.cpp sees the file, so the common mistakes get plain words."""
     if not path.exists():
@@ -101,8 +110,8 @@ def check_gguf_file(path: Path) -> None:
         magic = f.read(4)
     if magic != GGUF_MAGIC:
         raise ModelLoadError(
-            f"{path.name}: not a GGUF model file (it starts with {magic!r}, a GGUF file starts "
-            f"with b'GGUF'). Open a .gguf file, e.g. one converted with llama.cpp.")
+            f"{path.name}: not a GGUF model file ({describe_start(magic)}; a GGUF file starts "
+            f"with the letters GGUF). Open a .gguf file, e.g. one converted with llama.cpp.")
     memory = physical_memory_bytes()
     if memory and size > memory * 0.9:
         raise ModelLoadError(

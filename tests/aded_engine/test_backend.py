@@ -63,3 +63,16 @@ def test_decode_rejects_positions_beyond_context(backend):
     from aded_engine.backend import DecodeError
     with pytest.raises(DecodeError, match="context full"):
         backend.decode([1], [backend.n_ctx])
+
+
+@pytest.mark.parametrize("head, words", [
+    (b"# ADED notes", "it starts with the text \u201c# AD\u201d"),
+    (b"\x7fELF\x02", "it starts with the bytes 7F 45 4C 46"),
+    (b"", "the file is empty"),
+])
+def test_not_gguf_error_names_the_start_in_words(tmp_path, head, words):
+    bad = tmp_path / "x.gguf"
+    bad.write_bytes(head)
+    with pytest.raises(ModelLoadError) as caught:
+        LlamaBackend(bad)
+    assert words in str(caught.value) and "b'" not in str(caught.value)
