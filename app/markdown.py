@@ -1,4 +1,4 @@
-"""Markdown → HTML for the transcript (pure functions, no Qt).
+r"""Markdown → HTML for the transcript (pure functions, no Qt).
 
 Parsing is markdown-it-py's (CommonMark, plus GitHub's tables and strikethrough); raw HTML
 in a reply is shown as text, never interpreted. Code is coloured by Pygments with inline
@@ -6,6 +6,12 @@ styles, because Qt's rich text knows no style sheets classes. What is rendered h
 limited to the HTML 4 subset that Qt's rich text understands: code blocks become a boxed
 table with the language and a Copy link, headings a sized paragraph, tables get borders.
 A fence that is not closed yet (a reply still streaming) renders as code up to the end.
+
+Math ($...$, $$...$$, \(...\), \[...\]; mdit-py-plugins' dollarmath and texmath parse it) is
+kept as written, backslashes and all, and shown as a math-coloured code span or block: the
+usual escapes of Markdown would eat ``\,`` and ``\{``. It is not typeset: Qt's rich text
+shows neither MathML nor TeX, and the one offline renderer that would do (matplotlib's
+mathtext, to images) is tens of megabytes in the bundle for a subset of TeX.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.texmath import texmath_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -87,9 +95,28 @@ def _heading_open(tokens, idx, _options, _env) -> str:
     return f"<p style=\"font-size:{size}; font-weight:600; margin-top:6px;\">"
 
 
+def _math_inline(tokens, idx, _options, env) -> str:
+    t = env["theme"]
+    return (f"<code style=\"font-family:{MONO}; color:{t.math}; background-color:{t.code_bg};\">"
+            f"&nbsp;{html.escape(tokens[idx].content)}&nbsp;</code>")
+
+
+def _math_block(tokens, idx, _options, env) -> str:
+    t = env["theme"]
+    return (f"<pre style=\"font-family:{MONO}; color:{t.math}; background-color:{t.code_bg}; "
+            f"margin-left:16px;\">{html.escape(tokens[idx].content.strip())}</pre>\n")
+
+
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    # "$5 and $10" stays text: no digit next to a closing $, no space inside the $s
+    md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
+    md.use(texmath_plugin, delimiters="brackets")  # \(...\) and \[...\]
     rules = md.renderer.rules  # called as rule(tokens, idx, options, env)
+    for name in ("math_inline", "math_inline_double"):
+        rules[name] = _math_inline
+    for name in ("math_block", "math_block_label", "math_block_eqno"):
+        rules[name] = _math_block
     rules["fence"] = rules["code_block"] = _code_rule
     rules["heading_open"] = _heading_open
     rules["heading_close"] = lambda *_: "</p>\n"

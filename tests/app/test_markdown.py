@@ -1,4 +1,9 @@
+import html
+
+import pytest
+
 from app.markdown import code_blocks, to_html
+from app.theme import LIGHT
 
 
 def test_fenced_code_is_found_with_its_language():
@@ -36,3 +41,20 @@ def test_lists_headings_tables_and_emphasis():
     assert "<em>second</em>" in out and "<s>old</s>" in out
     assert "Title" in out and "# Title" not in out
     assert '<table border="1"' in out and "<th>name</th>" in out and ">1</td>" in out
+
+
+@pytest.mark.parametrize("text, source", [
+    (r"the area $\int x^2\,dx$ here", r"\int x^2\,dx"),
+    ("$$\n\\frac{a}{b} \\{x\\}\n$$", r"\frac{a}{b} \{x\}"),
+    (r"inline \(\alpha\,\beta\) too", r"\alpha\,\beta"),
+    ("\\[\n\\sum_{i=1}^n i\n\\]", r"\sum_{i=1}^n i"),
+])
+def test_math_keeps_its_source_backslashes_and_all(text, source):
+    out = to_html(text)
+    assert html.escape(source) in out
+    assert LIGHT.math in out  # shown as math, not as a paragraph of escaped text
+
+
+def test_dollar_amounts_are_not_math():
+    out = to_html("It costs $5 and $10 today.")
+    assert "$5 and $10" in out and LIGHT.math not in out
