@@ -313,6 +313,31 @@ class LlamaBackend(LlamaVocab):
                 return name
         return "GPU"
 
+    @property
+    def n_ctx_train(self) -> int:
+        """The longest context the model was trained for (0: not stated)."""
+        return max(0, ll.llama_model_n_ctx_train(self._model))
+
+    @property
+    def n_head(self) -> int:
+        return ll.llama_model_n_head(self._model)
+
+    def meta(self, key: str) -> str | None:
+        """A GGUF metadata value as text, e.g. meta('general.architecture')."""
+        buf = ctypes.create_string_buffer(256)
+        n = ll.llama_model_meta_val_str(self._model, key.encode(), buf, len(buf))
+        return buf.value.decode("utf-8", errors="replace") if n >= 0 else None
+
+    def kv_bytes_per_token(self) -> int:
+        """Bytes of KV cache one token of context takes: keys and values (f16, the context's
+        default type) of every layer, n_head_kv heads of the key and value head sizes."""
+        arch = self.meta("general.architecture") or ""
+        head = ll.llama_model_n_embd(self._model) // max(1, self.n_head)
+        k = int(self.meta(f"{arch}.attention.key_length") or head)
+        v = int(self.meta(f"{arch}.attention.value_length") or head)
+        n_kv = ll.llama_model_n_head_kv(self._model)
+        return ll.llama_model_n_layer(self._model) * n_kv * (k + v) * 2
+
     # --- evaluation ------------------------------------------------------------------
     def decode(self, tokens: Sequence[int], positions: Sequence[int],
                seq_ids: Sequence[Sequence[int]] | None = None,

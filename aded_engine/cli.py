@@ -4,6 +4,7 @@
     aded models quantize IN OUT [--type q4_0]
     aded chat --model PATH [--no-aded]      interactive chat with live statistics
     aded generate --model PATH "prompt"     one reply, statistics on stderr
+    aded generate --attach FILE... "prompt" a reply about documents (chat takes --attach too)
     aded import-corpus --model PATH FILE... seed the tri-gram table with your documents
 """
 
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from .backend import BackendSettings, ModelLoadError, quantize
 from .corpus import read_corpus_files
+from .documents import document_tokens
+from .documents.turns import DocumentTurns, read_attachments
 from .models import GEMMA3, SMOLLM2, ModelFetchError, fetch_demo_model
 from .paths import set_data_dir
 from .proposer import AdedSettings
@@ -56,19 +59,38 @@ def cmd_quantize(args) -> int:
     return 0
 
 
+def _document_turns(session, documents) -> DocumentTurns:
+    turns = DocumentTurns(session, documents)
+    for doc in documents.values():
+        print(f"attached {doc.name}: {document_tokens(session, doc):,} tokens", file=sys.stderr)
+    return turns
+
+
+def _ask(turns: DocumentTurns, history: list[dict], question: str, args):
+    """One reply to ``question``; returns (the user message as sent, the reply)."""
+    turn = turns.next(history, question, args.max_tokens)
+    for note in turn.notes:
+        print(note, file=sys.stderr)
+    reply = turns.session.generate(turn.messages, _sampling(args),
+                                   on_event=lambda ev: print(ev.text, end="", flush=True))
+    return turn.content, reply
+
+
 def cmd_generate(args) -> int:
+    documents = read_attachments(args.attach)  # a bad file is told before the model loads
     session = _session(args)
-    reply = session.generate([{"role": "user", "content": args.prompt}], _sampling(args),
-                             on_event=lambda ev: print(ev.text, end="", flush=True))
+    _, reply = _ask(_document_turns(session, documents), [], args.prompt, args)
     print()
     _print_stats(reply)
     return 0
 
 
 def cmd_chat(args) -> int:
+    documents = read_attachments(args.attach)
     session = _session(args)
     print(f"{session.info['model']} on {session.info['device']} -- empty line or Ctrl-D quits",
           file=sys.stderr)
+    turns = _document_turns(session, documents)
     messages: list[dict] = []
     while True:
         try:
@@ -77,17 +99,15 @@ def cmd_chat(args) -> int:
             break
         if not line.strip():
             break
-        messages.append({"role": "user", "content": line})
         try:
-            reply = session.generate(messages, _sampling(args),
-                                     on_event=lambda ev: print(ev.text, end="", flush=True))
+            content, reply = _ask(turns, messages, line, args)
         except ContextOverflowError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            messages.pop()
             continue
         print()
         _print_stats(reply)
-        messages.append({"role": "assistant", "content": reply.text})
+        messages += [{"role": "user", "content": content},
+                     {"role": "assistant", "content": reply.text}]
         session.learn_exchange([line, reply.text])
     return 0
 
@@ -125,12 +145,19 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--seed", type=int)
         p.add_argument("--max-tokens", type=int, default=512)
 
+    def attach_arg(p):
+        p.add_argument("--attach", metavar="FILE", nargs="+", default=[],
+                       help="documents (text, Markdown, code, CSV, JSON, HTML, PDF) the first "
+                            "question is about; which parts were used goes to stderr")
+
     gen = sub.add_parser("generate", help="one reply to a prompt")
     model_args(gen)
-    gen.add_argument("prompt")
+    attach_arg(gen)
+    gen.add_argument("prompt", nargs="?")
     gen.set_defaults(func=cmd_generate)
     chat = sub.add_parser("chat", help="chat in the terminal")
     model_args(chat)
+    attach_arg(chat)
     chat.set_defaults(func=cmd_chat)
     imp = sub.add_parser("import-corpus", help="seed the table with text, Markdown, code or JSONL chats")
     model_args(imp)
@@ -138,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     imp.set_defaults(func=cmd_import)
 
     args = parser.parse_args(argv)
+    if args.command == "generate" and args.prompt is None:
+        # "--attach a.txt b.txt 'question'": argparse gives the question to --attach
+        if not args.attach or Path(args.attach[-1]).exists():
+            gen.error("the prompt is missing")
+        args.prompt = args.attach.pop()
     set_data_dir(args.data_dir)
     try:
         return args.func(args)
