@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .backend import BackendSettings, ModelLoadError, quantize
-from .corpus import read_corpus_files
+from .documents.extract import DocumentError
 from .documents import document_tokens
 from .documents.turns import DocumentTurns, read_attachments
 from .models import GEMMA3, SMOLLM2, ModelFetchError, fetch_demo_model
@@ -24,6 +24,7 @@ from .paths import set_data_dir
 from .proposer import AdedSettings
 from .sampling import SamplingSettings
 from .session import ChatSession, ContextOverflowError, SessionSettings
+from .teaching import teach_file
 
 
 def _session(args) -> ChatSession:
@@ -113,10 +114,22 @@ def cmd_chat(args) -> int:
 
 
 def cmd_import(args) -> int:
+    """Each file becomes one document of the corpus table (Model > Teach from documents
+    lists and removes them); a file that is not text is reported and skipped."""
     session = _session(args)
-    n = session.import_corpus(read_corpus_files([Path(f) for f in args.files]))
+    n, failed = 0, 0
+    for name in args.files:
+        try:
+            taught = teach_file(session, Path(name))
+        except DocumentError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        for note in taught.notes:
+            print(f"note: {note}", file=sys.stderr)
+        n += taught.tokens
     print(f"learned {n} tokens into the corpus table of {session.info['model']}")
-    return 0
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
