@@ -5,9 +5,10 @@ was given for one of them."""
 from __future__ import annotations
 
 import html
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel,
                                QPlainTextEdit, QToolButton, QVBoxLayout, QWidget)
 
@@ -17,7 +18,8 @@ from .attachments import Attachment
 from .theme import Theme
 
 CHIP_STYLE = ("QFrame#chip { border: 1px solid palette(mid); border-radius: 9px; "
-              "background: palette(alternate-base); }")
+              "background: palette(alternate-base); } "
+              "QFrame#chip QToolButton { border: none; padding: 1px 3px; }")
 
 
 class Chip(QFrame):
@@ -50,6 +52,9 @@ class Chip(QFrame):
 class AttachmentTray(QWidget):
     """The attachments of the message being written, as chips; hidden while there are none.
 
+    Files are read on a thread of their own (a long PDF takes seconds): ``reading`` counts
+    the batches still being read, and the tray says which files.
+
     Signals:
         changed(): an attachment was added or removed.
         problem(str): a file could not be attached (for the user; nothing else changed).
@@ -57,50 +62,74 @@ class AttachmentTray(QWidget):
 
     changed = Signal()
     problem = Signal(str)
+    _read = Signal(object, object, object)  # from the reading thread: names, attachments, problems
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.attachments: list[Attachment] = []
         self.chips: list[Chip] = []
+        self.reading = 0
+        self._reading_names: list[str] = []
+        self.reading_label = QLabel()
         self.row = QHBoxLayout(self)
         self.row.setContentsMargins(0, 0, 0, 0)
+        self.row.addWidget(self.reading_label)
         self.row.addStretch(1)
         self.dialog: DocumentDialog | None = None
-        self.hide()
+        self._read.connect(self._on_read, Qt.QueuedConnection)
+        self._rebuild()
 
-    def attach_paths(self, paths: list[str | Path]) -> int:
-        """Attach these files; the ones that cannot be read are reported, the others kept.
-        Returns how many were attached."""
-        return self._attach([lambda p=p: load_attachment(p) for p in paths])
+    def attach_paths(self, paths: list[str | Path]) -> None:
+        """Attach these files (read in the background); the ones that cannot be read are
+        reported, the others kept."""
+        self._attach([Path(p).name for p in paths], [lambda p=p: load_attachment(p) for p in paths])
 
     def attach_mime(self, mime) -> bool:
         """A drop or paste: attach the files it carries; False when it carries none."""
-        paths, blobs = files_in_mime(mime)
+        paths, blobs = files_in_mime(mime)  # copied here: the thread never sees the QMimeData
         if not paths and not blobs:
             return False
-        self.attach_paths(paths)
-        self._attach([lambda b=b: attachment_from_bytes(*b) for b in blobs])
+        self._attach([p.name for p in paths] + [name for name, _ in blobs],
+                     [lambda p=p: load_attachment(p) for p in paths]
+                     + [lambda b=b: attachment_from_bytes(*b) for b in blobs])
         return True
 
-    def _attach(self, loaders) -> int:
-        added, problems = 0, []
-        for load in loaders:
+    def _attach(self, names: list[str], loaders) -> None:
+        if not loaders:
+            return
+        self.reading += 1
+        self._reading_names += names
+        self._rebuild()
+        threading.Thread(target=self._read_files, args=(names, loaders), daemon=True,
+                         name="aded-attach").start()
+
+    def _read_files(self, names, loaders) -> None:
+        """In the reading thread: every file read, or the sentence saying why not."""
+        done, problems = [], []
+        for name, load in zip(names, loaders):
             try:
-                self.add(load(), notify=False)
-                added += 1
+                done.append(load())
             except AttachmentError as exc:
                 problems.append(str(exc))
-        if added:
+            except Exception as exc:  # noqa: BLE001 (out of memory, ...): said, never lost
+                problems.append(f"{name} could not be read ({type(exc).__name__}: {exc})")
+        self._read.emit(names, done, problems)
+
+    def _on_read(self, names: list[str], done: list[Attachment], problems: list[str]) -> None:
+        self.reading -= 1
+        for name in names:
+            self._reading_names.remove(name)
+        self.attachments += done
+        self._rebuild()
+        if done:
             self.changed.emit()
         if problems:
             self.problem.emit("Not attached: " + "; ".join(problems))
-        return added
 
-    def add(self, attachment: Attachment, notify: bool = True) -> None:
+    def add(self, attachment: Attachment) -> None:
         self.attachments.append(attachment)
         self._rebuild()
-        if notify:
-            self.changed.emit()
+        self.changed.emit()
 
     def remove(self, index: int) -> None:
         if 0 <= index < len(self.attachments):
@@ -128,6 +157,8 @@ class AttachmentTray(QWidget):
 
     def _rebuild(self) -> None:
         for chip in self.chips:
+            self.row.removeWidget(chip)
+            chip.setParent(None)  # gone now, not at the next turn of the event loop
             chip.deleteLater()
         self.chips = []
         for i, a in enumerate(self.attachments):
@@ -136,7 +167,9 @@ class AttachmentTray(QWidget):
             chip.removed.connect(lambda i=i: self.remove(i))
             self.row.insertWidget(i, chip)
             self.chips.append(chip)
-        self.setVisible(bool(self.attachments))
+        self.reading_label.setText("Reading " + ", ".join(self._reading_names) + "…")
+        self.reading_label.setVisible(bool(self._reading_names))
+        self.setVisible(bool(self.attachments or self._reading_names))
 
     def open(self, index: int) -> None:
         if 0 <= index < len(self.attachments):

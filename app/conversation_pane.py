@@ -6,6 +6,8 @@ next send replaces, with everything after it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from .chat_view import ChatView
@@ -52,6 +54,7 @@ class ConversationPane(QWidget):
         msg = self.chat.messages[index]
         self.editing_id = msg.id
         self.composer.set_text(msg.content)
+        self.composer.tray.set_attachments([replace(a, id=0) for a in msg.attachments])
         self.edit_banner.show()
 
     def cancel_edit(self) -> None:

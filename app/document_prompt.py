@@ -118,9 +118,17 @@ class DocumentPrompts:
     """The documents of the conversation being answered, as the engine wants them."""
 
     def __init__(self):
-        self.index = ChunkIndex()  # in memory; chunks of the attachments seen, by row id
+        self._index: ChunkIndex | None = None
+        self.indexed: set[str] = set()  # keys the index may hold chunks of
         self.token_counts: dict = {}  # for count_budget
         self.note = ""  # what drafting left out of very large documents (last build)
+
+    @property
+    def index(self) -> ChunkIndex:
+        """In memory, made on first use: in the engine thread, which alone may use it."""
+        if self._index is None:
+            self._index = ChunkIndex()
+        return self._index
 
     def build(self, session: ChatSession, history: list[dict], question: str,
               attachments: list[Attachment], conversation_documents: list[Attachment],
@@ -134,15 +142,17 @@ class DocumentPrompts:
         built = None
         if attachments:
             docs = {document_key(a): as_document(a) for a in attachments}
+            self.indexed.update(docs)
             built = build_message(session, history, question, docs, max_tokens, self.index)
-        layer = learn_documents(session, {document_key(a): as_document(a)
-                                          for a in conversation_documents}, question, self.index)
+        documents = {document_key(a): as_document(a) for a in conversation_documents}
+        self.indexed.update(documents)
+        layer = learn_documents(session, documents, question, self.index)
         self.note = layer.note if layer is not None else ""
         return built
 
     def _keep_only(self, attachments: list[Attachment]) -> None:
         """Drop the chunks of documents no longer in the conversation (bounded memory)."""
         keep = {document_key(a) for a in attachments}
-        for (key,) in self.index.conn.execute("SELECT DISTINCT doc_key FROM doc_chunks").fetchall():
-            if key not in keep:
-                self.index.remove(key)
+        for key in self.indexed - keep:
+            self.index.remove(key)
+        self.indexed &= keep
