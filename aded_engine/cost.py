@@ -60,6 +60,24 @@ class CostCurve:
         return {"sizes": self.sizes, "ms": self.ms}
 
 
+def curve_from_json(entry) -> CostCurve | None:
+    """A saved curve, or None unless it is one this code could have measured: row counts
+    strictly rising from 1, as many finite, positive, non-decreasing times."""
+    if not isinstance(entry, dict):
+        return None
+    sizes, ms = entry.get("sizes"), entry.get("ms")
+    if not (isinstance(sizes, list) and isinstance(ms, list) and 0 < len(sizes) == len(ms) <= 64
+            and all(type(n) is int for n in sizes)
+            and all(type(t) in (int, float) for t in ms)):
+        return None
+    if sizes[0] != 1 or any(b <= a for a, b in zip(sizes, sizes[1:])) or sizes[-1] > 4096:
+        return None
+    ms = [float(t) for t in ms]
+    if not all(np.isfinite(t) and 0 < t < 3.6e6 for t in ms) or any(b < a for a, b in zip(ms, ms[1:])):
+        return None
+    return CostCurve(sizes, ms)
+
+
 def measure_cost_curve(backend, sizes=CPU_SIZES, repeats: int = 3, base_pos: int = 64) -> CostCurve:
     """Time batches of each size in the KV cache's spare room (sequence 0 is left as found:
     the scratch rows are written at positions past anything committed and removed)."""
@@ -81,18 +99,23 @@ def measure_cost_curve(backend, sizes=CPU_SIZES, repeats: int = 3, base_pos: int
     return CostCurve(list(sizes), best)
 
 
-def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES) -> CostCurve:
+def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES,
+                      agree: float = 2.0, rescale: float = 5.0) -> CostCurve:
     """The cached curve for this model/threads/device, if a quick spot check of a one-row
-    decode still agrees with it (within 2x); otherwise measured again and cached. A curve
-    measured while the machine was busy must not be trusted for ever."""
-    entry = read_json_entry(cache_file, key)
-    try:
-        curve = CostCurve(list(entry["sizes"]), [float(x) for x in entry["ms"]])
-        now = measure_cost_curve(backend, (1,), repeats=3).ms[0]
-        if 0.5 < now / curve.ms[0] < 2.0:
+    decode still agrees with it (within ``agree`` times); within ``rescale`` times, the
+    cached shape scaled to the machine as it is now (other programs busier or quieter than
+    when it was measured: measuring it again would add seconds to every start on a shared
+    machine, and decoding keeps the scale current anyway); otherwise measured again and
+    cached. A curve measured while the machine was very busy must not be trusted for ever."""
+    entry = read_json_entry(cache_file, key, valid=lambda e: curve_from_json(e) is not None)
+    curve = curve_from_json(entry)
+    if curve is not None:
+        ratio = measure_cost_curve(backend, (1,), repeats=3).ms[0] / curve.ms[0]
+        if 1 / agree < ratio < agree:
             return curve
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
-        pass
+        if 1 / rescale < ratio < rescale:
+            curve.scale = ratio
+            return curve
     curve = measure_cost_curve(backend, sizes)
     write_json_entry(cache_file, key, curve.to_json())
     return curve
@@ -209,8 +232,8 @@ class AcceptanceCalibration:
         except (KeyError, TypeError, ValueError):
             return False
         if (tried.shape != self.tried.shape or accepted.shape != tried.shape
-                or not np.all(np.isfinite(tried)) or np.any(accepted < 0)
-                or np.any(accepted > tried)):
+                or not np.all(np.isfinite(tried)) or not np.all(np.isfinite(accepted))
+                or np.any(accepted < 0) or np.any(accepted > tried)):
             return False
         self.tried, self.accepted = tried, accepted
         return True

@@ -89,8 +89,9 @@ def safe_mode(path: str | os.PathLike, settings: BackendSettings) -> tuple[Backe
     path = Path(path).expanduser().resolve()
     check_gguf_file(path)
     key = combination_key(path, settings)
-    verdict = read_json_entry(_verdicts_file(), key)
-    if not (isinstance(verdict, dict) and verdict.get("mode") in MODES + (REFUSED,)):
+    verdict = read_json_entry(_verdicts_file(), key, valid=lambda v: isinstance(v, dict)
+                              and v.get("mode") in MODES + (REFUSED,))
+    if verdict is None:
         verdict = probe(path, settings)
         if verdict is None:
             return settings, None
