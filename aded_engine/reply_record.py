@@ -39,6 +39,7 @@ class ReplyRecord:
     learned_by: str | None = None  # fingerprint of the table that learned the exchange
     drafted_spans: tuple[tuple[int, int], ...] | None = None  # characters from accepted drafts
     error: str = ""  # why the reply failed
+    documents: str = ""  # which parts of the attached documents the prompt held (the footer)
     measured: bool = True  # False: no numbers (a failed reply; a row without "tokens")
 
     @classmethod
@@ -53,13 +54,13 @@ class ReplyRecord:
         return cls(error=message, measured=False)
 
     def to_json(self) -> dict:
-        """The row's JSON: with numbers, every field but empty spans and error; without,
-        only the fields that were set (``{"error": ...}``)."""
+        """The row's JSON: with numbers, every field but empty spans, error and documents;
+        without, only the fields that were set (``{"error": ...}``)."""
         out: dict = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name != "measured" and (value != f.default or self.measured
-                                         and f.name not in ("drafted_spans", "error")):
+                                         and f.name not in ("drafted_spans", "error", "documents")):
                 out[f.name] = [list(s) for s in value] if f.name == "drafted_spans" else value
         return out
 

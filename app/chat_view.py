@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QTextBrowser
 
 from aded_engine.reply_record import ReplyRecord
 
+from .attachment_chips import DocumentDialog, chips_html, documents_footer_html
 from .drafted import drafted_html
 from .markdown import code_blocks, to_html
 from .speed_meter import stats_line
@@ -72,6 +73,8 @@ def message_html(index: int, msg: Message, is_last_reply: bool, view: ViewOption
     if msg.role == "assistant" and record.measured:
         details = (f"<p style=\"color:{t.muted}; font-size:small; margin-top:2px;\">"
                    f"{html.escape(stats_line(record))}</p>")
+    if msg.role == "assistant" and record.documents:
+        details += documents_footer_html(record.documents, t)
     if record.error:
         details += f"<p style=\"color:{t.error};\">{html.escape(record.error)}</p>"
     return (f"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"10\" "
@@ -80,7 +83,8 @@ def message_html(index: int, msg: Message, is_last_reply: bool, view: ViewOption
             f"<p style=\"margin:0;\"><b style=\"color:{accent};\">"
             f"{ROLE_NAMES.get(msg.role, msg.role)}</b>{note_html}"
             f"&nbsp;&nbsp;&nbsp;<span style=\"font-size:small;\">{' · '.join(actions)}</span></p>"
-            f"{body_html(index, msg, record, view)}{details}</td></tr></table>")
+            f"{body_html(index, msg, record, view)}{chips_html(index, msg.attachments, t)}"
+            f"{details}</td></tr></table>")
 
 
 class ChatView(QTextBrowser):
@@ -226,6 +230,17 @@ class ChatView(QTextBrowser):
             self.editRequested.emit(index)
         elif action == "regen":
             self.regenerateRequested.emit()
+        elif action == "doc":
+            self.open_document(index, int(parts[3]))
+
+    def open_document(self, index: int, n: int) -> DocumentDialog | None:
+        """Show what the model was given for attachment ``n`` of message ``index``."""
+        attachments = self.messages[index].attachments if 0 <= index < len(self.messages) else []
+        if not 0 <= n < len(attachments):
+            return None
+        self.document_dialog = DocumentDialog(attachments[n], self.window())
+        self.document_dialog.show()
+        return self.document_dialog
 
     def _copy(self, text: str) -> None:
         QGuiApplication.clipboard().setText(text)

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QSplitter
 
+from .attachment_drops import FileDrops
 from .conversation_pane import ConversationPane
 from .dialogs import ConversationDialog, confirm, show_error
 from .export import export_conversation
@@ -25,6 +26,7 @@ from .speed_history import SpeedHistoryDialog
 from .speed_meter import SpeedMeter
 from .statusbar.bar import StatusBar
 from .store import NEW_TITLE, Conversation, ConversationStore
+from .token_budget import BudgetCounter
 from .worker import EngineClient
 
 
@@ -72,6 +74,9 @@ class MainWindow(QMainWindow):
         self.chat.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 2000))
         self.composer.send.connect(self.send_message)
         self.composer.stop.connect(self.replies.stop)
+        self.drops = FileDrops(self, self.composer.tray)
+        self.budget = BudgetCounter(self.composer, self.client, self.settings, self.current,
+                                    lambda: self.models.load(self.client.info["path"]), self)
         self.speed = SpeedMeter()
         self.speed.setMinimumWidth(260)
         splitter = QSplitter()
@@ -175,6 +180,7 @@ class MainWindow(QMainWindow):
         self.statusBar().context.on_conversation_shown()
         if conv and reply is None:  # a reply's prompt is measured as it is fitted
             self.client.measure(conv.chat_messages())
+        self.budget.schedule()  # the message being written counts against this conversation
 
     def new_conversation(self) -> int | None:
         if self.replies.reply:
@@ -257,7 +263,8 @@ class MainWindow(QMainWindow):
     def send_message(self, text: str) -> bool:
         """Send ``text`` (in place of the message being edited, if one is); True when a reply
         started."""
-        if self.replies.send(self.current_id, text, self.pane.editing_id) is None:
+        if self.replies.send(self.current_id, text, self.pane.editing_id,
+                             self.composer.tray.attachments) is None:
             return False
         self.pane.on_message_sent()
         self.refresh_sidebar()

@@ -23,6 +23,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from aded_engine.reply_record import ReplyRecord
 
+from .attachments import Attachment, conversation_documents
 from .drafted import extend_spans
 from .settings import AppSettings, sampling_settings
 from .store import (COMPLETE, ERROR, NEW_TITLE, PARTIAL, STOPPED, Conversation,
@@ -42,6 +43,7 @@ class ReplyInFlight:
     saved_at: float  # time.monotonic() of the last save
     text: str = ""
     drafted: list[list[int]] = field(default_factory=list)  # character spans from accepted drafts
+    question_id: int = 0  # the user message it answers (its prompt is saved if it has documents)
 
     def add(self, text: str, pieces: list[tuple[str, bool]]) -> None:
         extend_spans(self.drafted, len(self.text), pieces)
@@ -87,16 +89,18 @@ class ReplyController(QObject):
         self.reply: ReplyInFlight | None = None
         worker = client.worker  # queued onto this (the GUI) thread
         worker.fitted.connect(self.on_fitted)
+        worker.prompted.connect(self.on_prompted)
         worker.token.connect(self.on_token)
         worker.step.connect(self.on_step)
         worker.finished.connect(self.on_finished)
         worker.failed.connect(self.on_failed)
 
     # --- starting ---------------------------------------------------------------------------
-    def send(self, conversation_id: int | None, text: str,
-             replace_from: int | None = None) -> int | None:
-        """Commit the user's message to the conversation (a new one if None or gone), in place
-        of message ``replace_from`` and all after it, and start the reply. Returns the
+    def send(self, conversation_id: int | None, text: str, replace_from: int | None = None,
+             attachments: list[Attachment] = ()) -> int | None:
+        """Commit the user's message with its ``attachments`` to the conversation (a new one
+        if None or gone), in place of message ``replace_from`` and all after it, and start
+        the reply. Returns the
         message's id, or None when refused (a reply is being written, the text is blank, no
         model is loaded): then nothing is stored."""
         if self.reply or not text.strip():
@@ -112,8 +116,9 @@ class ReplyController(QObject):
         if conv.title == NEW_TITLE and not any(m.role == "user" for m in conv.messages):
             conv.title = title_from(text)
             self.store.rename_conversation(conv.id, conv.title)
-        message_id = self.store.add_message(conv.id, "user", text)  # committed before generating
-        conv.messages.append(Message(message_id, "user", text))
+        message_id = self.store.add_message(  # committed before generating
+            conv.id, "user", text, attachments=list(attachments))
+        conv.messages.append(Message(message_id, "user", text, attachments=list(attachments)))
         self._start(conv)
         return message_id
 
@@ -135,13 +140,16 @@ class ReplyController(QObject):
         model = (self.client.info or {}).get("model")
         message_id = self.store.add_message(conv.id, "assistant", "", status=PARTIAL, model=model)
         sampling = sampling_settings(self.settings.sampling_values(conv.sampling))
+        question = conv.messages[-1]
         request = self.client.generate(conv.chat_messages(), sampling, self.settings.aded,
-                                       conv.messages[-1].content)
+                                       question.content, attachments=question.attachments,
+                                       documents=conversation_documents(conv.messages))
         if not request:  # refused (a model is loading): the user's message stays, unanswered
             self.store.delete_messages_from(conv.id, message_id)
             self.shown.emit(conv)
             return False
-        self.reply = ReplyInFlight(request, conv.id, message_id, time.monotonic())
+        self.reply = ReplyInFlight(request, conv.id, message_id, time.monotonic(),
+                                   question_id=question.id)
         conv.messages.append(Message(message_id, "assistant", "", PARTIAL, model=model))
         self.shown.emit(conv)
         self.started.emit()
@@ -165,6 +173,12 @@ class ReplyController(QObject):
         if dropped:
             self.notice.emit(f"The conversation is longer than the context: the {dropped} "
                              f"oldest message(s) were left out of this reply's prompt.", 15000)
+
+    def on_prompted(self, request_id: int, content: str) -> None:
+        """The question with its documents as the model was given it: later turns send the
+        same text again."""
+        if self._is_current(request_id):
+            self.store.set_prompt(self.reply.question_id, content)
 
     def on_token(self, request_id: int, text: str, pieces: list) -> None:
         if not self._is_current(request_id):

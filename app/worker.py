@@ -24,6 +24,8 @@ from aded_engine.sampling import SamplingSettings
 from aded_engine.session import (ChatSession, ContextOverflowError, FitResult, SessionSettings,
                                  StreamEvent)
 
+from .document_prompt import DocumentPrompts, count_budget
+
 
 @dataclass
 class GenerateRequest:
@@ -32,6 +34,22 @@ class GenerateRequest:
     sampling: SamplingSettings
     aded: bool = True
     learn_user_text: str = ""  # learned together with the reply when it completes
+    # documents: the last user message's attachments (its text, ``learn_user_text``, is the
+    # question they go with: the prompt is made of both), and every attachment of the
+    # conversation (the drafter learns them whole)
+    attachments: tuple = ()
+    documents: tuple = ()
+
+
+@dataclass
+class CountRequest:
+    """Count the message being written (``question`` with ``attachments``) after the
+    conversation's ``messages``; the answer is ``counted``."""
+    request_id: int
+    messages: list[dict]
+    question: str
+    attachments: list
+    max_tokens: int
 
 
 class EngineWorker(QObject):
@@ -41,6 +59,8 @@ class EngineWorker(QObject):
         loadProgress(float): model loading, 0..1 (emitted by the client's poll timer).
         loaded(dict): the session's info; loadFailed(str): why the model did not load.
         fitted(int, int, int): request id, turns dropped to fit the context, prompt tokens.
+        prompted(int, str): request id, the user message as the model was given it (made
+            from the question and its documents; only for a message with attachments).
         token(int, str, list): request id, new text of one verification step, and that text
             token by token as (text, came from an accepted draft) pairs.
         step(int, object): request id, ReplyRecord of the reply so far.
@@ -48,6 +68,7 @@ class EngineWorker(QObject):
         failed(int, str, str): request id, kind ("overflow" | "template" | "error"), message.
             Every generate request ends in exactly one finished or failed.
         contextUsage(int, int): prompt tokens of a conversation, context size.
+        counted(object): BudgetCount of the newest count request (older ones are skipped).
         status(str): a one-line message for the status bar.
         tablesReset(bool, str): the learned tables were deleted (True), or why not (False).
     """
@@ -56,11 +77,13 @@ class EngineWorker(QObject):
     loaded = Signal(dict)
     loadFailed = Signal(str)
     fitted = Signal(int, int, int)
+    prompted = Signal(int, str)
     token = Signal(int, str, list)
     step = Signal(int, object)
     finished = Signal(int, str, object)
     failed = Signal(int, str, str)
     contextUsage = Signal(int, int)
+    counted = Signal(object)
     status = Signal(str)
     tablesReset = Signal(bool, str)
 
@@ -69,6 +92,8 @@ class EngineWorker(QObject):
         self.session: ChatSession | None = None
         self._stop = stop_event
         self.load_fraction = 0.0  # read by the client's timer while a load runs
+        self.documents = DocumentPrompts()
+        self.latest_count = 0  # set by the client: earlier count requests are out of date
 
     def _note_progress(self, fraction: float) -> None:
         # Called by llama.cpp through a ctypes callback. Emitting a Qt signal from inside
@@ -114,9 +139,17 @@ class EngineWorker(QObject):
             self.step.emit(rid, ReplyRecord.of(ev.step.reply))
 
         try:
+            messages, footer = req.messages, ""
+            built = self.documents.build(self.session, messages[:-1], req.learn_user_text,
+                                         list(req.attachments), list(req.documents),
+                                         req.sampling.max_tokens)
+            if built is not None:
+                messages = built.messages
+                footer = " · ".join(filter(None, (built.footer(), self.documents.note)))
+                self.prompted.emit(rid, built.content)
             # ADED off: the session's plain proposer (one token per call, same loop)
             proposer = None if req.aded else self.session.plain
-            reply = self.session.generate(req.messages, req.sampling, on_event, self._stop.is_set,
+            reply = self.session.generate(messages, req.sampling, on_event, self._stop.is_set,
                                           proposer, on_fit=on_fit)
         except ContextOverflowError as exc:  # raised by fitting: nothing was generated
             self.failed.emit(rid, "overflow", str(exc))
@@ -137,7 +170,8 @@ class EngineWorker(QObject):
             except Exception as exc:  # a full disk must not lose the reply
                 self.status.emit(f"Could not save the learned table: {exc}")
         self.finished.emit(rid, reply.text, ReplyRecord.of(
-            reply.stats, dropped_turns=reply.fit.dropped, learned_by=learned_by))
+            reply.stats, dropped_turns=reply.fit.dropped, learned_by=learned_by,
+            documents=footer))
 
     @Slot(list)
     def measure(self, messages: list) -> None:
@@ -149,6 +183,20 @@ class EngineWorker(QObject):
         except Exception:
             return
         self.contextUsage.emit(n, self.session.backend.n_ctx)
+
+    @Slot(object)
+    def count(self, req: CountRequest) -> None:
+        """Count the message being written (see ``CountRequest``), unless a newer request
+        is queued behind this one."""
+        if self.session is None or req.request_id != self.latest_count:
+            return
+        try:
+            counted = count_budget(self.session, req.request_id, req.messages, req.question,
+                                   req.attachments, req.max_tokens, self.documents.token_counts)
+        except Exception as exc:  # e.g. a template refusing: the send will say so
+            self.status.emit(f"Could not count the message: {exc}")
+            return
+        self.counted.emit(counted)
 
     @Slot(object)
     def configure(self, settings) -> None:
@@ -205,6 +253,7 @@ class EngineClient(QObject):
     _load = Signal(str, object)
     _generate = Signal(object)
     _measure = Signal(list)
+    _count = Signal(object)
     _forget = Signal(dict)
     _configure = Signal(object)
     _reset_tables = Signal()
@@ -218,7 +267,8 @@ class EngineClient(QObject):
         worker = self.worker = EngineWorker(self.stop_event)
         worker.moveToThread(self.thread)
         for request, slot in ((self._load, worker.load), (self._generate, worker.generate),
-                              (self._measure, worker.measure), (self._forget, worker.forget),
+                              (self._measure, worker.measure), (self._count, worker.count),
+                              (self._forget, worker.forget),
                               (self._configure, worker.configure),
                               (self._reset_tables, worker.reset_tables),
                               (self._close, worker.close)):
@@ -235,6 +285,7 @@ class EngineClient(QObject):
         self.loading = False
         self.info: dict | None = None
         self._next_id = 0
+        self._next_count = 0
         self.current_request = 0
 
     def load(self, path: str, settings: SessionSettings) -> bool:
@@ -248,7 +299,8 @@ class EngineClient(QObject):
         return True
 
     def generate(self, messages: list[dict], sampling: SamplingSettings, aded: bool = True,
-                 learn_user_text: str = "") -> int:
+                 learn_user_text: str = "", attachments: tuple = (),
+                 documents: tuple = ()) -> int:
         if self.busy or self.loading or self.info is None:
             return 0
         self._next_id += 1
@@ -256,8 +308,21 @@ class EngineClient(QObject):
         self.busy = True
         self.stop_event.clear()
         self._generate.emit(GenerateRequest(self._next_id, messages, sampling, aded,
-                                            learn_user_text))
+                                            learn_user_text, tuple(attachments),
+                                            tuple(documents)))
         return self._next_id
+
+    def count(self, messages: list[dict], question: str, attachments: list,
+              max_tokens: int) -> int:
+        """Count a message being written (the answer is the worker's ``counted``, with this
+        id); 0 when no model is loaded. Only the newest request is answered."""
+        if self.info is None:
+            return 0
+        self._next_count += 1
+        self.worker.latest_count = self._next_count
+        self._count.emit(CountRequest(self._next_count, messages, question, list(attachments),
+                                      max_tokens))
+        return self._next_count
 
     def stop(self) -> None:
         self.stop_event.set()
