@@ -1,7 +1,10 @@
-"""Seed corpora the user imports: plain text, Markdown, code, or JSONL chats.
+"""Seed corpora the user imports: plain text, Markdown, code, PDF, HTML, or JSONL chats.
 
 JSONL lines may be chat records ({"messages": [{"role", "content"}, ...]}), MT-Bench style
-records ({"turns": [...]}) or {"text": ...}; anything else in a line is read as text.
+records ({"turns": [...]}) or {"text": ...}; anything else in a line is read as text. Other
+files are read by documents/extract.py (any encoding, a PDF's text layer, HTML's visible
+text). A line whose text is not valid Unicode (a lone surrogate such as ``"\\ud800"``, which
+JSON allows) is skipped with a note; it never stops the rest of the import.
 """
 
 from __future__ import annotations
@@ -9,11 +12,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .documents.extract import read_document
+from .text_check import unicode_problem
+
 
 def texts_from_jsonl_line(line: str) -> list[str]:
     try:
         record = json.loads(line)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return [line]
     if isinstance(record, str):
         return [record]
@@ -32,15 +38,20 @@ def texts_from_jsonl_line(line: str) -> list[str]:
     return out
 
 
-def read_corpus_files(paths: list[Path]) -> list[str]:
-    """One text per document (or per chat message for JSONL), undecodable bytes replaced."""
-    texts: list[str] = []
-    for path in paths:
-        raw = path.read_text(encoding="utf-8", errors="replace")
-        if path.suffix.lower() == ".jsonl":
-            for line in raw.splitlines():
-                if line.strip():
-                    texts.extend(texts_from_jsonl_line(line))
+def read_corpus_file(path: Path) -> tuple[list[str], list[str]]:
+    """(texts: one per document, or per chat message for JSONL; notes on what was skipped).
+    Raises documents.extract.DocumentError for a file that is not text."""
+    if path.suffix.lower() != ".jsonl":
+        return [read_document(path).text], []
+    texts, notes = [], []
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        found = texts_from_jsonl_line(line)
+        problem = next((p for p in map(unicode_problem, found) if p), None)
+        if problem:
+            notes.append(f"{path.name} line {number} skipped: {problem}")
         else:
-            texts.append(raw)
-    return texts
+            texts.extend(found)
+    return texts, notes

@@ -2,7 +2,8 @@
 
 import pytest
 
-from aded_engine.corpus import read_corpus_files, texts_from_jsonl_line
+from aded_engine.corpus import read_corpus_file, texts_from_jsonl_line
+from aded_engine.documents.extract import DocumentError
 
 
 @pytest.mark.parametrize("line, texts", [
@@ -25,8 +26,25 @@ def test_files_are_one_text_each_jsonl_one_per_message(tmp_path):
     notes = tmp_path / "notes.md"
     notes.write_text("# Notes\n\nSome text.\n")
     code = tmp_path / "tool.py"
-    code.write_bytes(b"print('caf\xe9')\n")  # Latin-1, not UTF-8
+    line = "print('Le café du marché est à côté de la gare, déjà ouvert.')\n"
+    code.write_bytes((line * 3).encode("utf-16"))  # not UTF-8: read in its own encoding
     chats = tmp_path / "chats.JSONL"
     chats.write_text('{"turns": ["one"]}\n\n   \n{"text": "two"}\n')
-    texts = read_corpus_files([notes, code, chats])
-    assert texts == ["# Notes\n\nSome text.\n", "print('caf\ufffd')\n", "one", "two"]
+    texts = [t for p in (notes, code, chats) for t in read_corpus_file(p)[0]]
+    assert texts == ["# Notes\n\nSome text.\n", line * 3, "one", "two"]
+
+
+def test_a_line_that_is_not_unicode_is_skipped_with_a_note(tmp_path):
+    chats = tmp_path / "chats.jsonl"
+    chats.write_text('{"text": "before"}\n{"text": "bad \\ud800 half"}\n{"turns": ["after"]}\n')
+    texts, notes = read_corpus_file(chats)
+    assert texts == ["before", "after"]
+    assert notes == ["chats.jsonl line 2 skipped: character 4 is a lone surrogate (U+D800), "
+                     "which is not valid Unicode text"]
+
+
+def test_a_file_that_is_not_text_says_so(tmp_path):
+    image = tmp_path / "photo.txt"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    with pytest.raises(DocumentError, match="photo.txt"):
+        read_corpus_file(image)

@@ -9,7 +9,8 @@ import pytest
 from aded_engine.backend import BackendSettings, LlamaVocab
 from aded_engine.cost import AcceptanceCalibration
 from aded_engine.json_map import read_json_entry
-from aded_engine.learned_tables import LearnedTables, TableUpdateError, forget_in_saved_table
+from aded_engine.learned_tables import (LearnedTables, TableUpdateError, forget_in_saved_table,
+                                        text_runs)
 from aded_engine.paths import tables_dir
 from aded_engine.sampling import SamplingSettings
 from aded_engine.session import ChatSession, SessionSettings
@@ -20,13 +21,16 @@ def test_imported_text_and_calibration_persist_until_reset(demo_model_path):
     vocab = LlamaVocab(demo_model_path)
     text = "Quokkas of Rottnest Island smile for photographs."
     tokens = vocab.tokenize(text, parse_special=False)
-    assert LearnedTables(vocab).import_corpus([text, ""], TableSettings()) == len(tokens)
+    taught = LearnedTables(vocab).teach("corpus", text_runs(vocab, [text, ""]), TableSettings(),
+                                        "doc:quokka", "quokka.txt")
+    assert taught == len(tokens)
     calibration = AcceptanceCalibration()
     calibration.observe(0.5, 0, True)
     LearnedTables(vocab).save_calibration(calibration)
 
     again = LearnedTables(vocab)
     assert again.layers.corpus.successors(ctx_key(tokens[0], tokens[1])) == {tokens[2]: 1.0}
+    assert [(s.name, s.tokens) for s in again.sources["corpus"].values()] == [("quokka.txt", len(tokens))]
     assert again.load_calibration().tried.sum() == 1
     assert read_json_entry(tables_dir() / "tokenizers.json", vocab.vocab_fingerprint) == str(vocab.path)
     again.reset()
