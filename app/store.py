@@ -23,6 +23,7 @@ from typing import Callable
 from aded_engine.reply_record import ReplyRecord
 
 from .attachments import Attachment
+from .scrubber import Scrubber, checkpoint
 from .store_check import DatabaseProblem, check_database
 from .versions import Node, shown_path, sibling_step, siblings, subtree
 
@@ -30,7 +31,8 @@ DB_NAME = "conversations.db"
 ROLES = ("system", "user", "assistant")
 # message status: how a message ended
 PARTIAL, STOPPED, COMPLETE, ERROR = "partial", "stopped", "complete", "error"
-STATUSES = (PARTIAL, STOPPED, COMPLETE, ERROR)
+INTERRUPTED = "interrupted"  # partial when the program ended (``mark_interrupted``)
+STATUSES = (PARTIAL, STOPPED, COMPLETE, ERROR, INTERRUPTED)
 NEW_TITLE = "New chat"  # until the first message names the conversation
 
 
@@ -226,6 +228,7 @@ class ConversationStore:
         except sqlite3.Error as exc:  # e.g. another instance holds a lock for too long
             self.db.close()
             raise StoreError(f"could not open {self.path}: {exc}") from exc
+        self.scrubber = Scrubber(self.path)
 
     # --- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -254,6 +257,7 @@ class ConversationStore:
 
     def close(self) -> None:
         self.db.close()
+        self.scrubber.close()  # its connection is the last: closing it checkpoints the WAL
 
     # --- conversations --------------------------------------------------------------------
     def create_conversation(self, title: str = NEW_TITLE, system_prompt: str = "",
@@ -390,13 +394,17 @@ class ConversationStore:
         return learned
 
     def scrub(self) -> None:
-        """Make deleted text unreadable in the files: copy the WAL back, empty it, vacuum."""
+        """Make deleted text unreadable in the files: ``secure_delete`` zeroed it, and a
+        checkpoint copies the WAL (which still holds it) back and truncates it. Tried here
+        without waiting; while another connection reads, the scrubber's thread tries again
+        until it can (app/scrubber.py): the window never waits on a reader."""
+        self.db.execute("PRAGMA busy_timeout = 0")
         try:
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self.db.execute("VACUUM")
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.OperationalError:
-            pass  # another instance is reading; secure_delete already zeroed the pages
+            done = checkpoint(self.db)
+        finally:
+            self.db.execute("PRAGMA busy_timeout = 10000")
+        if not done:
+            self.scrubber.request()
 
     # --- messages -------------------------------------------------------------------------
     def add_message(self, conversation_id: int, role: str, content: str,
@@ -433,6 +441,13 @@ class ConversationStore:
         self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         self.db.execute("COMMIT")
         return message_id
+
+    def mark_interrupted(self) -> int:
+        """Replies left "partial" by a program that ended while writing them (a crash, a
+        kill) become "interrupted", their text kept (Continue goes on with them); at start,
+        before any reply begins. Returns how many."""
+        return self.db.execute("UPDATE messages SET status = ? WHERE status = ?",
+                               (INTERRUPTED, PARTIAL)).rowcount
 
     def update_message(self, message_id: int, content: str | None = None,
                        status: str | None = None, stats: dict | None = None) -> None:
@@ -578,8 +593,8 @@ def learned_exchanges(messages: list[Message]) -> dict[str | None, list[str]]:
         prev = by_id.get(msg.parent_id) if msg.parent_id is not None else before
         stats = msg.stats or {}
         if msg.role != "assistant" or prev is None or prev.role != "user" \
-                or msg.status != COMPLETE:
-            continue
+                or msg.status != COMPLETE or stats.get("learned_source"):
+            continue  # a reply learned as a source is forgotten by it (app/learned_sources.py)
         if stats.get("learned_by") or ("learned_by" not in stats and "tokens" in stats):
             out.setdefault(stats.get("learned_by"), []).extend([prev.content, msg.content])
     return out

@@ -5,6 +5,7 @@ import pytest
 
 from app.store import (COMPLETE, ERROR, MIGRATIONS, PARTIAL, SCHEMA_VERSION, STOPPED,
                        ConversationStore, StoreError, title_from)
+from app.wait import wait_until
 
 UNICODE = "emoji 😀🚀, RTL שלום עליכם مرحبا, CJK 你好世界 こんにちは, combining é, \u200d zwj"
 
@@ -172,6 +173,7 @@ def test_delete_removes_text_from_the_files(tmp_path):
     learned = s.delete_conversation(cid)
     assert learned == {"fp1": ["my secret zebra-quokka-4711 " * 20, "reply about zebra-quokka-4711"]}
     assert s.get_conversation(cid) is None
+    assert wait_until(lambda: not s.scrubber.pending, 30)
     for f in tmp_path.iterdir():
         data = f.read_bytes()
         assert b"zebra-quokka-4711" not in data, f.name
@@ -294,3 +296,24 @@ def test_every_version_counts_in_the_speed_history_and_is_forgotten_on_delete(st
                       version_of=a1)
     assert [r.message_id for r in store.reply_speeds(conversation_id=cid)] == [a1, a1 + 1]
     assert store.delete_conversation(cid) == {"fp": ["q", "a1", "q", "a2"]}
+
+
+def test_a_reader_never_blocks_a_delete_and_the_erase_finishes_when_it_leaves(tmp_path):
+    """Another connection in a read transaction (a second instance, a backup) keeps the WAL:
+    the delete returns at once, and the scrubber finishes the erase once the reader closes."""
+    path = tmp_path / "c.db"
+    s = ConversationStore(path)
+    cid = s.create_conversation("c")
+    s.add_message(cid, "user", "the vault code is 5510-ALPHA " * 10)
+    reader = sqlite3.connect(str(path))
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 1
+    s.delete_conversation(cid)  # returns with the reader still holding its snapshot
+    assert s.get_conversation(cid) is None
+    on_disk = b"".join(f.read_bytes() for f in tmp_path.iterdir() if f.is_file())
+    assert b"5510-ALPHA" in on_disk and s.scrubber.pending  # kept by the reader, for now
+    reader.close()
+    assert wait_until(lambda: not s.scrubber.pending, 30)
+    for f in tmp_path.iterdir():
+        assert b"5510-ALPHA" not in f.read_bytes(), f.name
+    s.close()
