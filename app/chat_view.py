@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
 from aded_engine.reply_record import ReplyRecord
@@ -27,6 +27,11 @@ from .theme import LIGHT, Theme, theme_for
 FLUSH_MS = 33  # ~30 Hz
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
 STATUS_NOTES = {PARTIAL: "writing…", STOPPED: "stopped", ERROR: "error"}
+# the keys the transcript handles itself (Help > Keyboard shortcuts lists them)
+KEYS = (("Arrow keys, Page Up/Down", "move the caret, scroll"),
+        ("Menu key, Shift+F10", "the actions of the message at the caret: copy, edit, "
+                                "regenerate, other versions, copy a code block"),
+        ("Ctrl+C", "copy the selected text"))
 # Longer messages (a pasted file) show their beginning only: laying out megabytes of rich
 # text would freeze the window. They are stored, sent and copied whole.
 DISPLAY_LIMIT = 20_000
@@ -53,6 +58,27 @@ def body_html(index: int, msg: Message, record: ReplyRecord, view: ViewOptions) 
     return body
 
 
+def message_actions(index: int, msg: Message, is_last_reply: bool) -> list[tuple[str, str]]:
+    """A message's actions as (label, link): the links in its header, and the transcript's
+    context menu (the keyboard's way to them: the transcript is one Tab stop)."""
+    out = [("Copy", f"act:copymsg:{index}")]
+    if msg.role == "user":
+        out.append(("Edit", f"act:edit:{index}"))
+    if is_last_reply:
+        out.append(("Regenerate", f"act:regen:{index}"))
+    return out
+
+
+def version_html(index: int, msg: Message, busy: bool) -> str:
+    """'‹ 2/3 ›': which version of this turn is shown; the arrows switch (not while busy)."""
+    label = f"{msg.version}/{msg.versions}"
+    if busy:
+        return label
+    prev = (f"<a href=\"act:version:{index}:-1\">‹</a>" if msg.version > 1 else "‹")
+    after = (f"<a href=\"act:version:{index}:1\">›</a>" if msg.version < msg.versions else "›")
+    return f"{prev}&nbsp;{label}&nbsp;{after}"
+
+
 def message_html(index: int, msg: Message, is_last_reply: bool, view: ViewOptions) -> str:
     """One message as a full-width table row: a header (who, status, actions), the body,
     and for replies a statistics line."""
@@ -61,13 +87,10 @@ def message_html(index: int, msg: Message, is_last_reply: bool, view: ViewOption
     accent = t.user_accent if msg.role == "user" else t.assistant_accent
     note = STATUS_NOTES.get(msg.status, "")
     note_html = f" <span style=\"color:{t.note};\">({note})</span>" if note else ""
-    actions = []
+    actions = [version_html(index, msg, view.busy)] if msg.versions > 1 else []
     if not view.busy:
-        actions.append(f"<a href=\"act:copymsg:{index}\">Copy</a>")
-        if msg.role == "user":
-            actions.append(f"<a href=\"act:edit:{index}\">Edit</a>")
-        if is_last_reply:
-            actions.append(f"<a href=\"act:regen:{index}\">Regenerate</a>")
+        actions += [f"<a href=\"{href}\">{label}</a>"
+                    for label, href in message_actions(index, msg, is_last_reply)]
     details = ""
     record = msg.record
     if msg.role == "assistant" and record.measured:
@@ -91,17 +114,24 @@ class ChatView(QTextBrowser):
     """Signals:
         editRequested(int): index of a user message to edit and resend.
         regenerateRequested(): make the last reply again.
+        versionRequested(int, int): index of a message and a step (-1, 1): show the
+            previous or next version of that turn.
         copied(str): what was put on the clipboard (for a status message).
     """
 
     editRequested = Signal(int)
     regenerateRequested = Signal()
+    versionRequested = Signal(int, int)
     copied = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
+        # one Tab stop: Tab leaves the transcript instead of walking (and scrolling to) every
+        # link; the arrow keys move a caret and the menu key opens the message's actions
+        self.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard
+                                     | Qt.LinksAccessibleByMouse)
         self.anchorClicked.connect(self.on_anchor)
         self.messages: list[Message] = []
         self.busy = False
@@ -130,6 +160,7 @@ class ChatView(QTextBrowser):
         view = self.view_options()
         self.setHtml("".join(message_html(i, m, i == last_reply, view)
                              for i, m in enumerate(head)))
+        self.moveCursor(QTextCursor.End)  # the keyboard's context menu starts at the last message
         self._stream_start = -1
         if stream:
             self._stream_start = self._end_position()
@@ -209,6 +240,49 @@ class ChatView(QTextBrowser):
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
 
+    # --- the keyboard's way to the links: a context menu per message -----------------------
+    def message_at(self, position: int) -> int:
+        """Index of the message at a document position (each is one top-level table; past the
+        last one: the last one; before the first: the first), or -1 when there is none."""
+        starts = [f.firstPosition() for f in self.document().rootFrame().childFrames()]
+        return max(0, sum(1 for start in starts if start <= position) - 1) if starts else -1
+
+    def menu_actions(self, index: int) -> list[tuple[str, str]]:
+        """What the context menu offers for message ``index`` (none while a reply streams)."""
+        if self.busy or not 0 <= index < len(self.messages):
+            return []
+        msg = self.messages[index]
+        out = []
+        if msg.versions > 1:
+            if msg.version > 1:
+                out.append((f"Previous version ({msg.version - 1}/{msg.versions})",
+                            f"act:version:{index}:-1"))
+            if msg.version < msg.versions:
+                out.append((f"Next version ({msg.version + 1}/{msg.versions})",
+                            f"act:version:{index}:1"))
+        out += [(label if label != "Copy" else "Copy message", href) for label, href in
+                message_actions(index, msg, index == self._last_reply_index())]
+        out += [(f"Copy code block {n + 1}" + (f" ({b.language})" if b.language else ""),
+                 f"act:copycode:{index}:{n}") for n, b in enumerate(code_blocks(msg.content))]
+        return out
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt's name)
+        by_mouse = event.reason() == QContextMenuEvent.Mouse
+        cursor = self.cursorForPosition(event.pos()) if by_mouse else self.textCursor()
+        menu = self.createStandardContextMenu(event.pos())
+        first = menu.actions()[0] if menu.actions() else None
+        ours = self.menu_actions(self.message_at(cursor.position()))
+        for label, href in ours:
+            action = menu.addAction(label)  # then moved above the standard Copy / Select all
+            action.triggered.connect(lambda _=False, h=href: self.on_anchor(QUrl(h)))
+            menu.insertAction(first, action)
+        if ours and first is not None:
+            menu.insertSeparator(first)
+        where = event.globalPos() if by_mouse else \
+            self.viewport().mapToGlobal(self.cursorRect(cursor).center())
+        menu.exec(where)
+        menu.deleteLater()
+
     # --- links ----------------------------------------------------------------------------
     def on_anchor(self, url) -> None:
         target = url.toString()
@@ -230,6 +304,8 @@ class ChatView(QTextBrowser):
             self.editRequested.emit(index)
         elif action == "regen":
             self.regenerateRequested.emit()
+        elif action == "version":
+            self.versionRequested.emit(index, int(parts[3]))
         elif action == "doc":
             self.open_document(index, int(parts[3]))
 

@@ -1,9 +1,11 @@
-"""Above the transcript: the open conversation's title, Greedy (temperature 0 for this
-conversation) and a button for its system prompt and sampling."""
+"""Above the transcript: the sidebar's toggle, the open conversation's title, Greedy
+(temperature 0 for this conversation), a button for its system prompt and sampling, and the
+speed panel's toggle."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 
@@ -19,16 +21,29 @@ class ConversationHeader(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.title_label = QLabel(styleSheet="font-weight:600; font-size:14px;")
+        self.title_label.setMinimumWidth(60)  # a long title is cut, not the window widened
         self.greedy_button = QToolButton(text="Greedy", checkable=True,
                                          toolTip="Temperature 0 for this conversation")
         self.greedy_button.toggled.connect(self.greedyToggled)
-        settings = QToolButton(text="System prompt && sampling…")
+        settings = QToolButton(text="Prompt && sampling…",
+                               toolTip="This conversation's system prompt and sampling")
         settings.clicked.connect(self.settingsRequested)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.title_label, 1)
-        row.addWidget(self.greedy_button)
-        row.addWidget(settings)
+        self.row = QHBoxLayout(self)
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.row.addWidget(self.title_label, 1)
+        self.row.addWidget(self.greedy_button)
+        self.row.addWidget(settings)
+
+    def add_toggles(self, sidebar: QAction, speed_panel: QAction) -> None:
+        """Buttons for View > Sidebar (first) and View > Speed panel (last), checked while
+        shown."""
+        for action, at, text in ((sidebar, 0, "☰"), (speed_panel, self.row.count(), "Speed")):
+            button = QToolButton(text=text, checkable=True, checked=action.isChecked())
+            button.toggled.connect(action.setChecked)  # (a default action would retitle it)
+            action.toggled.connect(button.setChecked)
+            button.setToolTip(f"Show or hide the {action.text().lower()} "
+                              f"({action.shortcut().toString(QKeySequence.NativeText)})")
+            self.row.insertWidget(at, button)
 
     def on_conversation_shown(self, title: str, greedy: bool) -> None:
         self.on_renamed(title)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFormLayout, QMessageBox, QPlainTextEdit, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+                               QFormLayout, QInputDialog, QMessageBox, QPlainTextEdit,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from .settings import ADAPTATIONS, RANGES, SAMPLING_KEYS, AppSettings
 
@@ -127,6 +127,28 @@ class ConversationDialog(QDialog):
         box.addWidget(self.prompt)
         box.addWidget(self.sampling)
         box.addWidget(_buttons(self))
+
+
+# room beside a dialog's title for the window manager's buttons and icon
+TITLE_MARGIN_PX = 160
+
+
+def text_dialog(parent, title: str, label: str, text: str) -> QInputDialog:
+    """A one-line question wide enough that the window manager shows its whole title (a
+    plain QInputDialog is so narrow that "Rename conversation" read "Renam… ation")."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextValue(text)
+    dialog.setMinimumWidth(max(420, dialog.fontMetrics().horizontalAdvance(title)
+                               + TITLE_MARGIN_PX))
+    return dialog
+
+
+def ask_text(parent, title: str, label: str, text: str) -> str | None:
+    """Ask for one line of text; None when cancelled."""
+    dialog = text_dialog(parent, title, label, text)
+    return dialog.textValue() if dialog.exec() else None
 
 
 def confirm(parent, title: str, question: str) -> bool:

@@ -9,17 +9,19 @@ of the store or the engine.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter
 
 from .attachment_drops import FileDrops
+from .appearance import Appearance
 from .conversation_pane import ConversationPane
-from .dialogs import ConversationDialog, confirm, show_error
+from .dialogs import ConversationDialog, ask_text, confirm, show_error
 from .export import export_conversation
 from .info_dialogs import InfoDialogs
 from .model_menu import ModelMenu
 from .reply import ReplyController
+from .shortcuts_dialog import ShortcutsDialog
 from .settings import AppSettings, save_settings
 from .sidebar import Sidebar
 from .speed_history import SpeedHistoryDialog
@@ -27,6 +29,7 @@ from .speed_meter import SpeedMeter
 from .statusbar.bar import StatusBar
 from .store import NEW_TITLE, Conversation, ConversationStore
 from .token_budget import BudgetCounter
+from .view_menu import ViewMenu
 from .worker import EngineClient
 
 
@@ -43,6 +46,8 @@ class MainWindow(QMainWindow):
         self.current_id: int | None = None
         self.error_box: QMessageBox | None = None
         self.info = InfoDialogs(store, self)
+        self.appearance = Appearance()
+        self.appearance.apply(settings.theme)
         self.setWindowTitle("ADED Chat")
         self.resize(1180, 760)
         self._build_widgets()
@@ -71,6 +76,7 @@ class MainWindow(QMainWindow):
         self.pane.welcome.open_button.clicked.connect(self.models.open_file)
         self.chat.show_drafts = self.settings.show_drafts
         self.chat.regenerateRequested.connect(self.regenerate)
+        self.chat.versionRequested.connect(self.switch_version)
         self.chat.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 2000))
         self.composer.send.connect(self.send_message)
         self.composer.stop.connect(self.replies.stop)
@@ -78,8 +84,9 @@ class MainWindow(QMainWindow):
         self.budget = BudgetCounter(self.composer, self.client, self.settings, self.current,
                                     lambda: self.models.load(self.client.info["path"]), self)
         self.speed = SpeedMeter()
-        self.speed.setMinimumWidth(260)
+        self.speed.setMinimumWidth(200)  # with the sidebar's 150: 800 px wide stays usable
         splitter = QSplitter()
+        splitter.setChildrenCollapsible(False)  # hidden only through View (remembered)
         for widget in (self.sidebar, self.pane, self.speed):
             splitter.addWidget(widget)
         splitter.setStretchFactor(1, 1)
@@ -108,7 +115,13 @@ class MainWindow(QMainWindow):
         self.drafts_action.setCheckable(True)
         self.drafts_action.setChecked(self.settings.show_drafts)
         self.drafts_action.triggered.connect(self.set_show_drafts)
-        bar.addMenu("&Help").addAction("Data locations…", self.info.data_locations)
+        self.view_menu = ViewMenu(self.settings, self.sidebar, self.speed, self.appearance, self)
+        bar.addMenu(self.view_menu)
+        self.pane.header.add_toggles(self.view_menu.sidebar_action, self.view_menu.speed_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("Keyboard shortcuts…", QKeySequence.HelpContents,
+                            self.show_shortcuts)
+        help_menu.addAction("Data locations…", self.info.data_locations)
 
     def _connect_controllers(self) -> None:
         """The reply's and the Model menu's signals, to the widgets that show them."""
@@ -159,7 +172,8 @@ class MainWindow(QMainWindow):
         reply = self.replies.reply
         if reply and conversation_id != reply.conversation_id:
             self.statusBar().showMessage("A reply is being written; stop it to switch.", 4000)
-            self.refresh_sidebar()
+            # after the click has selected the item it hit: the highlight goes back
+            QTimer.singleShot(0, lambda: self.sidebar.set_current(self.current_id))
             return
         self.current_id = conversation_id
         self.pane.cancel_edit()
@@ -178,6 +192,7 @@ class MainWindow(QMainWindow):
         self.pane.show_conversation(conv.title if conv else NEW_TITLE, greedy, messages,
                                     reply is not None, self.client.info is not None)
         self.statusBar().context.on_conversation_shown()
+        self.sidebar.set_current(self.current_id)  # the highlight follows what is shown
         if conv and reply is None:  # a reply's prompt is measured as it is fitted
             self.client.measure(conv.chat_messages())
         self.budget.schedule()  # the message being written counts against this conversation
@@ -198,8 +213,8 @@ class MainWindow(QMainWindow):
         conv = self.store.get_conversation(conversation_id)
         if conv is None:
             return
-        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=conv.title)
-        if ok and title.strip():
+        title = ask_text(self, "Rename conversation", "Title:", conv.title)
+        if title and title.strip():
             self.store.rename_conversation(conversation_id, title.strip())
             self.refresh_sidebar()
             if conversation_id == self.current_id:
@@ -273,6 +288,17 @@ class MainWindow(QMainWindow):
     def regenerate(self) -> bool:
         return self.replies.regenerate(self.current_id)
 
+    def switch_version(self, index: int, step: int) -> bool:
+        """Show the previous (-1) or next (1) version of message ``index``'s turn: it is
+        what the model sees from now on (not while a reply is written)."""
+        messages = self.chat.messages
+        if self.replies.reply or self.current_id is None or not 0 <= index < len(messages):
+            return False
+        if not self.store.switch_version(self.current_id, messages[index].id, step):
+            return False
+        self.show_conversation()
+        return True
+
     def on_reply_saved(self, conversation_id: int, text: str, status: str, stats: dict) -> None:
         if conversation_id == self.current_id:
             self.chat.end_reply(text, status, stats)
@@ -296,6 +322,12 @@ class MainWindow(QMainWindow):
         self.settings.show_drafts = on
         save_settings(self.settings)
         self.chat.set_show_drafts(on)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def show_speed_history(self) -> SpeedHistoryDialog:
         return self.info.speed_history(self.current_id, (self.client.info or {}).get("model"))

@@ -35,6 +35,14 @@ SAVE_EVERY_S = 0.5
 FINISH_NOTES = {"length": " (reached the reply length limit)", "context": " (the context is full)"}
 
 
+def new_version(msg: Message, old: Message | None) -> Message:
+    """``msg`` as the newest version of ``old``'s turn (as the store numbers it), or alone."""
+    if old is not None:
+        msg.parent_id, msg.version = old.parent_id, old.versions + 1
+        msg.versions = msg.version
+    return msg
+
+
 @dataclass
 class ReplyInFlight:
     request_id: int
@@ -99,8 +107,8 @@ class ReplyController(QObject):
     def send(self, conversation_id: int | None, text: str, replace_from: int | None = None,
              attachments: list[Attachment] = ()) -> int | None:
         """Commit the user's message with its ``attachments`` to the conversation (a new one
-        if None or gone), in place of message ``replace_from`` and all after it, and start
-        the reply. Returns the
+        if None or gone), or as a new version of message ``replace_from`` (an edit: the old
+        message keeps its replies on its own branch), and start the reply. Returns the
         message's id, or None when refused (a reply is being written, the text is blank, no
         model is loaded): then nothing is stored."""
         if self.reply or not text.strip():
@@ -108,49 +116,55 @@ class ReplyController(QObject):
         if self.client.info is None:
             self.notice.emit("Load a model first (Model menu).", 5000)
             return None
-        if replace_from is not None and conversation_id is not None:
-            self.store.delete_messages_from(conversation_id, replace_from)
         conv = self.store.get_conversation(conversation_id) if conversation_id else None
         if conv is None:
             conv = self.store.get_conversation(self.store.create_conversation(NEW_TITLE))
         if conv.title == NEW_TITLE and not any(m.role == "user" for m in conv.messages):
             conv.title = title_from(text)
             self.store.rename_conversation(conv.id, conv.title)
+        old = next((m for m in conv.messages if m.id == replace_from), None)
+        attachments = list(attachments)
         message_id = self.store.add_message(  # committed before generating
-            conv.id, "user", text, attachments=list(attachments))
-        conv.messages.append(Message(message_id, "user", text, attachments=list(attachments)))
+            conv.id, "user", text, attachments=attachments, version_of=old and old.id)
+        if old:  # the edited message's branch is no longer shown
+            del conv.messages[conv.messages.index(old):]
+        conv.messages.append(new_version(Message(message_id, "user", text,
+                                                 attachments=attachments), old))
         self._start(conv)
         return message_id
 
     def regenerate(self, conversation_id: int | None) -> bool:
-        """Replace what follows the conversation's last user message with a new reply."""
+        """A new version of the reply to the conversation's last user message (the earlier
+        ones are kept: "< 2/2 >" on the reply)."""
         if self.reply or self.client.info is None or conversation_id is None:
             return False
         conv = self.store.get_conversation(conversation_id)
         users = [i for i, m in enumerate(conv.messages) if m.role == "user"] if conv else []
         if not users:
             return False
-        if users[-1] + 1 < len(conv.messages):
-            self.store.delete_messages_from(conv.id, conv.messages[users[-1] + 1].id)
-            del conv.messages[users[-1] + 1:]
-        return self._start(conv)
+        old = conv.messages[users[-1] + 1] if users[-1] + 1 < len(conv.messages) else None
+        del conv.messages[users[-1] + 1:]
+        return self._start(conv, old)
 
-    def _start(self, conv: Conversation) -> bool:
-        """Add the reply row and ask the engine; the conversation is shown either way."""
+    def _start(self, conv: Conversation, old: Message | None = None) -> bool:
+        """Add the reply row (a new version of reply ``old``, if given) and ask the engine;
+        the conversation is shown either way."""
         model = (self.client.info or {}).get("model")
-        message_id = self.store.add_message(conv.id, "assistant", "", status=PARTIAL, model=model)
+        message_id = self.store.add_message(conv.id, "assistant", "", status=PARTIAL, model=model,
+                                            version_of=old and old.id)
         sampling = sampling_settings(self.settings.sampling_values(conv.sampling))
         question = conv.messages[-1]
         request = self.client.generate(conv.chat_messages(), sampling, self.settings.aded,
                                        question.content, attachments=question.attachments,
                                        documents=conversation_documents(conv.messages))
         if not request:  # refused (a model is loading): the user's message stays, unanswered
-            self.store.delete_messages_from(conv.id, message_id)
-            self.shown.emit(conv)
+            self.store.delete_messages_from(conv.id, message_id)  # an earlier version returns
+            self.shown.emit(self.store.get_conversation(conv.id))
             return False
         self.reply = ReplyInFlight(request, conv.id, message_id, time.monotonic(),
                                    question_id=question.id)
-        conv.messages.append(Message(message_id, "assistant", "", PARTIAL, model=model))
+        conv.messages.append(new_version(Message(message_id, "assistant", "", PARTIAL,
+                                                 model=model), old))
         self.shown.emit(conv)
         self.started.emit()
         self.busyChanged.emit(True)

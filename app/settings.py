@@ -56,6 +56,9 @@ class AppSettings:
     seed: int = -1  # -1: random
     max_tokens: int = 512
     show_drafts: bool = False  # mark the tokens of replies that came from accepted drafts
+    theme: str = "system"  # "light", "dark" or "system" (app/appearance.py)
+    show_sidebar: bool = True  # View > Sidebar
+    show_speed_panel: bool = True  # View > Speed panel
     # ADED's main knobs (the cost model decides how much of each tree is verified)
     draft_simulations: int = 48
     draft_depth: int = 8

@@ -7,8 +7,8 @@ import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QLineEdit, QListWidget, QListWidgetItem, QMenu, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu,
+                               QPushButton, QVBoxLayout, QWidget)
 
 from .store import ConversationSummary
 
@@ -56,10 +56,15 @@ class Sidebar(QWidget):
         self.list.customContextMenuRequested.connect(self.on_context_menu)
         self.list.currentItemChanged.connect(self.on_current_changed)
         self.list.itemDoubleClicked.connect(lambda item: self.renameRequested.emit(self._id(item)))
+        self.no_matches = QLabel("No matches", wordWrap=True)  # a search that found nothing
+        self.no_matches.setEnabled(False)  # drawn muted
+        self.no_matches.hide()
+        self.setMinimumWidth(150)
         box = QVBoxLayout(self)
         box.setContentsMargins(6, 6, 6, 6)
         box.addWidget(self.new_button)
         box.addWidget(self.search)
+        box.addWidget(self.no_matches)
         box.addWidget(self.list, 1)
         self._filling = False
 
@@ -74,6 +79,25 @@ class Sidebar(QWidget):
             if conv.id == current:
                 self.list.setCurrentItem(item)
         self._filling = False
+        searching = bool(self.search.text().strip())
+        self.no_matches.setText(f"No matches for “{self.search.text().strip()}”")
+        self.no_matches.setVisible(searching and not items)
+
+    def set_current(self, conversation_id: int | None) -> None:
+        """Highlight the conversation shown (none if it is not listed), without a
+        ``selected`` signal."""
+        self._filling = True
+        self.list.clearSelection()
+        self.list.setCurrentItem(None)
+        for i in range(self.list.count()):
+            if self._id(self.list.item(i)) == conversation_id:
+                self.list.setCurrentItem(self.list.item(i))
+        self._filling = False
+
+    def current_id(self) -> int | None:
+        """The highlighted conversation (None: none is)."""
+        items = self.list.selectedItems()
+        return self._id(items[0]) if items else None
 
     def ids(self) -> list[int]:
         return [self._id(self.list.item(i)) for i in range(self.list.count())]

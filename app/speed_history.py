@@ -1,12 +1,14 @@
 """The speed history: each finished reply's measured speedup, tokens/s and tokens per model
 call, oldest first, for the current conversation and for the loaded model across all
 conversations, with a plot of the speedup over reply number (it grows as the tri-gram table
-learns from the conversations)."""
+learns from the conversations). Every version of a reply counts (regenerated ones too): each
+was decoded and measured."""
 
 from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QLabel,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
@@ -40,9 +42,13 @@ def summary_text(replies: list[ReplySpeed]) -> str:
 class SpeedHistoryPanel(QWidget):
     """One list of replies: a summary line, the plot of speedup over reply number, a table."""
 
-    def __init__(self, replies: list[ReplySpeed], empty_note: str = "", parent=None):
+    def __init__(self, replies: list[ReplySpeed], empty_note: str = "", heading: str = "",
+                 parent=None):
         super().__init__(parent)
         self.replies = replies
+        # plain text: a file name's "_" and "&" read as written (a tab title can lose them)
+        self.heading = QLabel(heading, textFormat=Qt.PlainText, wordWrap=True,
+                              visible=bool(heading), styleSheet="font-weight:600;")
         self.summary = QLabel(empty_note or summary_text(replies))
         self.summary.setWordWrap(True)
         self.plot = SpeedPlot(height=140, placeholder="no measured speedup yet", markers=True)
@@ -60,6 +66,7 @@ class SpeedHistoryPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         box = QVBoxLayout(self)
+        box.addWidget(self.heading)
         box.addWidget(self.summary)
         box.addWidget(self.plot)
         box.addWidget(self.table, 1)
@@ -98,7 +105,8 @@ class SpeedHistoryDialog(QDialog):
             "" if cid else "No conversation is open.")
         self.model_panel = SpeedHistoryPanel(
             self.store.reply_speeds(model=model) if model else [],
-            "" if model else "No model is loaded.")
+            "" if model else "No model is loaded.",
+            f"Model {model}, every conversation" if model else "")
         self.tabs.addTab(self.conversation_panel, "This conversation")
-        self.tabs.addTab(self.model_panel, f"Model {model}" if model else "Model")
+        self.tabs.addTab(self.model_panel, "This model")
         self.tabs.setCurrentIndex(max(0, current))

@@ -445,9 +445,13 @@ class ConversationStore:
     def mark_interrupted(self) -> int:
         """Replies left "partial" by a program that ended while writing them (a crash, a
         kill) become "interrupted", their text kept (Continue goes on with them); at start,
-        before any reply begins. Returns how many."""
-        return self.db.execute("UPDATE messages SET status = ? WHERE status = ?",
-                               (INTERRUPTED, PARTIAL)).rowcount
+        before any reply begins. Returns how many (0 when another instance holds the file
+        locked: they stay partial until the next start)."""
+        try:
+            return self.db.execute("UPDATE messages SET status = ? WHERE status = ?",
+                                   (INTERRUPTED, PARTIAL)).rowcount
+        except sqlite3.OperationalError:
+            return 0
 
     def update_message(self, message_id: int, content: str | None = None,
                        status: str | None = None, stats: dict | None = None) -> None:

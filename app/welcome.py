@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 
 class WelcomePanel(QWidget):
@@ -19,11 +18,20 @@ class WelcomePanel(QWidget):
         self.open_button = QPushButton("Open a GGUF file…")
         self.message = QLabel("")
         self.message.setWordWrap(True)
+        # One centred column, as wide as the pane up to 520 px, whose labels take its whole
+        # width: a wrapped label aligned on its own gets a guessed width and is cut off.
+        column = QWidget(maximumWidth=520)
+        inner = QVBoxLayout(column)
+        inner.setContentsMargins(0, 0, 0, 0)
+        for w in (title, text, self.demo_button, self.open_button, self.message):
+            inner.addWidget(w)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column, 10)  # grows first, up to its maximum
+        row.addStretch(1)
         box = QVBoxLayout(self)
         box.addStretch(1)
-        for w in (title, text, self.demo_button, self.open_button, self.message):
-            box.addWidget(w, 0, Qt.AlignHCenter)
-            w.setMaximumWidth(520)
+        box.addLayout(row)
         box.addStretch(2)
 
     def on_load_started(self, what: str) -> None:

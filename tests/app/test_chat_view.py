@@ -127,3 +127,52 @@ def test_dark_system_theme_gives_a_dark_transcript(qtbot):
     view.setPalette(dark)  # what a system switch to dark mode does
     html = view.toHtml()
     assert DARK.user_bg in html and DARK.code_bg in html and LIGHT.user_bg not in html
+
+
+def test_a_reply_with_versions_shows_and_switches_them(qtbot):
+    view = ChatView()
+    qtbot.addWidget(view)
+    steps = []
+    view.versionRequested.connect(lambda i, s: steps.append((i, s)))
+    view.set_messages([Message(1, "user", "q"),
+                       Message(3, "assistant", "second", COMPLETE, version=2, versions=3)])
+    html = view.toHtml()
+    assert "2/3" in view.toPlainText()
+    assert 'href="act:version:1:-1"' in html and 'href="act:version:1:1"' in html
+    view.on_anchor(QUrl("act:version:1:1"))
+    assert steps == [(1, 1)]
+    view.set_messages(view.messages, busy=True)  # while a reply streams: shown, not a link
+    assert "2/3" in view.toPlainText() and "act:version" not in view.toHtml()
+
+
+def test_the_transcript_is_one_tab_stop_and_its_links_are_in_a_context_menu(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    before, view, after = QLineEdit(), ChatView(), QLineEdit()
+    column = QVBoxLayout(box)
+    for w in (before, view, after):
+        column.addWidget(w)
+    long = [Message(i, "user" if i % 2 else "assistant", REPLY, COMPLETE) for i in range(1, 31)]
+    view.set_messages(long)
+    box.resize(500, 400)
+    with qtbot.waitActive(box):
+        box.show()
+        box.activateWindow()
+    bottom = view.verticalScrollBar().value()
+    assert bottom > 0  # shown at its end
+    before.setFocus()
+    qtbot.keyClick(before, Qt.Key_Tab)
+    assert view.hasFocus()
+    qtbot.keyClick(view, Qt.Key_Tab)  # out again: not to the first of ~60 links
+    assert after.hasFocus()
+    assert view.verticalScrollBar().value() == bottom  # and not scrolled to the top
+    # the keyboard's context menu acts on the message at the caret: the last one
+    last = view.message_at(view.textCursor().position())
+    assert last == len(long) - 1
+    labels = [label for label, _ in view.menu_actions(last)]
+    assert labels == ["Copy message", "Regenerate", "Copy code block 1 (python)"]
+    assert [label for label, _ in view.menu_actions(0)] == ["Copy message", "Edit",
+                                                           "Copy code block 1 (python)"]

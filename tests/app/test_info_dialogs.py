@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 
 from aded_engine import paths
@@ -51,7 +51,13 @@ def test_speed_history_lists_replies_of_the_conversation_and_of_the_model(qtbot,
     assert second[COLUMNS.index("Tokens/call")] == "1.87"
     assert model.plot.points == [(2, 1.25), (3, 1.5)]
     assert "latest 1.50×" in model.summary.text() and "3 replies" in model.summary.text()
-    assert dialog.tabs.tabText(1) == "Model small.gguf"
+    assert dialog.tabs.tabText(1) == "This model"
+    # a file name with "_" or "&" reads as written: in a plain-text label, not a tab title
+    named = SpeedHistoryDialog(store, None, "SmolLM2-135M-Instruct.Q4_1 & co.gguf")
+    qtbot.addWidget(named)
+    assert named.model_panel.heading.text() == \
+        "Model SmolLM2-135M-Instruct.Q4_1 & co.gguf, every conversation"
+    assert named.model_panel.heading.textFormat() == Qt.PlainText
 
 
 def test_speed_history_without_conversation_or_model(qtbot, store):

@@ -97,8 +97,9 @@ def test_stop_mid_reply_keeps_partial_marked_stopped(qtbot, make_window, setting
     assert "stopped" in window.chat.toPlainText()
 
 
-def test_regenerate_replaces_the_last_reply(qtbot, make_window):
-    window = make_window()
+def test_regenerate_keeps_the_earlier_reply_as_a_version(qtbot, make_window, monkeypatch,
+                                                         settings_for):
+    window = make_window(settings_for(temperature=0.9, seed=-1))
     send_and_wait(qtbot, window, "Name a colour.")
     old = db_messages(window)[1]
     assert window.regenerate()
@@ -106,10 +107,25 @@ def test_regenerate_replaces_the_last_reply(qtbot, make_window):
     messages = db_messages(window)
     assert [m.role for m in messages] == ["user", "assistant"]
     assert messages[1].id != old.id and messages[1].status == COMPLETE
+    assert (messages[1].version, messages[1].versions) == (2, 2)
     assert messages[0].content == "Name a colour."
+    assert "2/2" in window.chat.toPlainText()
+    # both versions were decoded and measured: both are in the speed history
+    history = window.show_speed_history()
+    assert len(history.conversation_panel.rows()) == 2
+    history.close()
+    # ‹ shows the first again, and the model is given that one from now on
+    assert window.switch_version(1, -1)
+    assert window.chat.messages[1].content == old.content and "1/2" in window.chat.toPlainText()
+    sent = []
+    generate = window.client.generate
+    monkeypatch.setattr(window.client, "generate",
+                        lambda messages, *a, **k: sent.append(messages) or generate(messages, *a, **k))
+    send_and_wait(qtbot, window, "Another one.")
+    assert [m["content"] for m in sent[0]] == ["Name a colour.", old.content, "Another one."]
 
 
-def test_edit_a_previous_message_and_resend_from_there(qtbot, make_window):
+def test_edit_makes_a_new_branch_and_the_old_one_stays(qtbot, make_window):
     window = make_window()
     send_and_wait(qtbot, window, "What is 2+2?")
     send_and_wait(qtbot, window, "And 3+3?")
@@ -124,6 +140,11 @@ def test_edit_a_previous_message_and_resend_from_there(qtbot, make_window):
     assert [(m.role, m.content) for m in messages][0] == ("user", "What is 5+5?")
     assert [m.role for m in messages] == ["user", "assistant"]
     assert "And 3+3?" not in window.chat.toPlainText()
+    assert (messages[0].version, messages[0].versions) == (2, 2)
+    # back to the first version of the question: its whole branch comes back
+    assert window.switch_version(0, -1)
+    assert [m.content for m in db_messages(window)][::2] == ["What is 2+2?", "And 3+3?"]
+    assert len(window.chat.messages) == 4
 
 
 def test_sending_reads_and_draws_the_conversation_once(qtbot, make_window, monkeypatch):
@@ -291,7 +312,8 @@ def test_speed_history_of_the_window_filters_by_the_loaded_model(qtbot, make_win
     speedups = COLUMNS.index("Speedup")
     assert [r[speedups] for r in dialog.conversation_panel.rows()] == ["1.20×", "2.00×", "1.40×"]
     assert [r[speedups] for r in dialog.model_panel.rows()] == ["1.20×", "1.40×", "1.60×"]
-    assert loaded in dialog.tabs.tabText(1)
+    assert dialog.tabs.tabText(1) == "This model"  # the file name is in a plain-text label
+    assert dialog.model_panel.heading.text() == f"Model {loaded}, every conversation"
     dialog.tabs.setCurrentIndex(1)
     send_and_wait(qtbot, window, "One more, please.")  # the open history grows by itself
     assert len(dialog.conversation_panel.rows()) == 4 and len(dialog.model_panel.rows()) == 4
@@ -398,17 +420,31 @@ def test_rename_and_export_as_markdown_and_json(qtbot, make_window, tmp_path, mo
     window = make_window()
     send_and_wait(qtbot, window, "Say hello in Japanese 🙂")
     cid = window.current_id
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("  Greetings 日本語  ", True))
+    asked = []
+
+    def answer(dialog):
+        asked.append((dialog.windowTitle(), dialog.minimumWidth(),
+                      dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())))
+        dialog.setTextValue("  Greetings 日本語  ")
+        return 1
+
+    monkeypatch.setattr(QInputDialog, "exec", answer)
     window.rename_conversation(cid)
+    (title, width, title_px), = asked
+    assert title == "Rename conversation" and width >= title_px + 150  # the title reads whole
     assert window.store.get_conversation(cid).title == "Greetings 日本語"
     assert window.sidebar.list.item(0).text().startswith("Greetings 日本語")
 
     user, reply = db_messages(window)
     for kind, name in (("md", "chat.md"), ("json", "chat.json")):
         target = tmp_path / name
-        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, t=target, **k: (str(t), ""))
+        offered = []
+        monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                            lambda *a, t=target, **k: offered.append(a[3]) or (str(t), ""))
         window.export_conversation(cid, kind)
         assert target.exists()
+        assert offered == [{"md": "Markdown (*.md)", "json": "JSON (*.json)"}[kind]
+                           + ";;All files (*)"]
     markdown = (tmp_path / "chat.md").read_text(encoding="utf-8")
     assert "Greetings 日本語" in markdown and user.content in markdown
     assert reply.content.strip()[:30] in markdown
@@ -473,3 +509,137 @@ def test_settings_dialog_applies_aded_knobs_without_reloading(qtbot, make_window
     assert (saved.draft_simulations, saved.draft_depth, saved.table_adaptation) == (16, 5, "paper")
     send_and_wait(qtbot, window, "Hi")  # decodes with them
     assert db_messages(window)[-1].status == COMPLETE
+
+
+def test_keyboard_tab_leaves_the_message_box_ctrl_f_searches_f1_lists_every_shortcut(
+        qtbot, make_window):
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from app.shortcuts_dialog import ShortcutsDialog
+
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    edit = window.composer.edit
+    edit.setFocus()
+    edit.setPlainText("draft")
+    assert edit.hasFocus()
+    qtbot.keyClick(edit, Qt.Key_Tab)
+    assert edit.toPlainText() == "draft" and not edit.hasFocus()  # no tab typed: moved on
+    window.view_menu.search_action.trigger()
+    assert window.sidebar.search.hasFocus()
+    assert window.view_menu.search_action.shortcut() == QKeySequence(QKeySequence.Find)
+    dialog = window.show_shortcuts()
+    assert isinstance(dialog, ShortcutsDialog) and dialog.isVisible()
+    listed = dict((what, keys) for keys, what in dialog.rows)
+    # every action of the window that has a shortcut is in the list, under its menu path
+    for action in window.findChildren(QAction):
+        if not action.shortcut().isEmpty():
+            assert action.shortcut().toString(QKeySequence.NativeText) in listed.values(), \
+                action.text()
+    assert listed["Chat > Stop"] == "Esc" and "View > Search conversations" in listed
+    assert listed["View > Sidebar"] == "Ctrl+B"
+    assert any(what.startswith("Message box:") for what in listed)
+    dialog.close()
+
+
+def test_sidebar_and_speed_panel_collapse_and_it_is_remembered(qtbot, make_window, tmp_path):
+    from app.settings import load_settings
+
+    window = make_window()
+    view = window.view_menu
+    view.sidebar_action.trigger()
+    view.speed_action.trigger()
+    assert not window.sidebar.isVisible() and not window.speed.isVisible()
+    saved = load_settings()
+    assert (saved.show_sidebar, saved.show_speed_panel) == (False, False)
+    view.search_action.trigger()  # Ctrl+F brings the sidebar back to search in it
+    assert window.sidebar.isVisible() and view.sidebar_action.isChecked()
+    window.close()
+    again = make_window(load_settings())
+    assert again.sidebar.isVisible() and not again.speed.isVisible()
+    assert not again.view_menu.speed_action.isChecked()
+
+
+def test_800_by_600_is_usable(qtbot, make_window):
+    window = make_window()
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.width() == 800 and window.height() == 600)
+    assert window.minimumSizeHint().width() <= 800
+    for part in (window.sidebar, window.pane, window.speed):
+        assert part.isVisible() and part.width() >= part.minimumSizeHint().width()
+    assert window.pane.width() >= 380  # the transcript keeps most of the room
+    header = window.pane.header
+    assert header.width() >= header.minimumSizeHint().width()  # no button is cut
+
+
+def test_the_sidebar_highlights_the_chat_shown(qtbot, make_window, monkeypatch):
+    window = make_window()
+    send_and_wait(qtbot, window, "First chat.")
+    first = window.current_id
+    window.new_conversation()
+    second = window.current_id
+    assert window.send_message("Second chat, a longer reply please.")
+    # a click on the other chat while the reply is written: refused, highlight stays
+    item = window.sidebar.list.item(window.sidebar.ids().index(first))
+    rect = window.sidebar.list.visualItemRect(item)
+    qtbot.mouseClick(window.sidebar.list.viewport(), Qt.LeftButton, pos=rect.center())
+    qtbot.wait(50)
+    assert window.current_id == second and window.sidebar.current_id() == second
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    assert window.delete_conversation(second)
+    assert window.current_id == first and window.sidebar.current_id() == first
+    window.close()
+    again = make_window()  # a restart highlights the chat it opens
+    assert again.current_id == first and again.sidebar.current_id() == first
+
+
+def test_a_search_with_no_hits_says_so(qtbot, make_window):
+    window = make_window()
+    send_and_wait(qtbot, window, "Hello there.")
+    window.sidebar.search.setText("no-such-words-xyz")
+    assert window.sidebar.ids() == [] and window.sidebar.no_matches.isVisible()
+    assert "No matches" in window.sidebar.no_matches.text()
+    window.sidebar.search.clear()
+    assert not window.sidebar.no_matches.isVisible() and window.sidebar.ids()
+
+
+def test_the_greedy_toggle_is_filled_when_on(qtbot, make_window):
+    from PySide6.QtGui import QPalette
+
+    window = make_window()
+    button = window.pane.header.greedy_button
+    qtbot.waitExposed(window)
+
+    def fill():
+        image = button.grab().toImage()
+        return image.pixelColor(6, image.height() // 2)
+
+    button.setChecked(False)
+    off = fill()
+    button.setChecked(True)
+    on = fill()
+    highlight = button.palette().color(QPalette.Highlight)
+    assert on == highlight and off != highlight
+
+
+def test_theme_from_the_view_menu_is_applied_and_remembered(qtbot, make_window):
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from app.settings import load_settings
+    from app.theme import DARK
+
+    window = make_window()
+    send_and_wait(qtbot, window, "Hi.")
+    try:
+        window.view_menu.theme_actions["dark"].trigger()
+        assert QApplication.instance().palette().color(QPalette.Base).lightness() < 128
+        qtbot.waitUntil(lambda: DARK.assistant_bg in window.chat.toHtml())
+        assert load_settings().theme == "dark"
+        window.close()
+        again = make_window(load_settings())
+        assert again.view_menu.theme_actions["dark"].isChecked()
+    finally:
+        window.appearance.apply("system")

@@ -3,8 +3,8 @@ import sqlite3
 
 import pytest
 
-from app.store import (COMPLETE, ERROR, MIGRATIONS, PARTIAL, SCHEMA_VERSION, STOPPED,
-                       ConversationStore, StoreError, title_from)
+from app.store import (COMPLETE, ERROR, INTERRUPTED, MIGRATIONS, PARTIAL, SCHEMA_VERSION,
+                       STOPPED, ConversationStore, StoreError, title_from)
 from app.wait import wait_until
 
 UNICODE = "emoji 😀🚀, RTL שלום עליכם مرحبا, CJK 你好世界 こんにちは, combining é, \u200d zwj"
@@ -317,3 +317,14 @@ def test_a_reader_never_blocks_a_delete_and_the_erase_finishes_when_it_leaves(tm
     for f in tmp_path.iterdir():
         assert b"5510-ALPHA" not in f.read_bytes(), f.name
     s.close()
+
+
+def test_replies_a_crash_left_partial_are_marked_interrupted_with_their_text(store):
+    cid = store.create_conversation("c")
+    store.add_message(cid, "user", "q")
+    cut = store.add_message(cid, "assistant", "half a repl", status=PARTIAL)
+    done = store.add_message(cid, "assistant", "whole", status=STOPPED)
+    assert store.mark_interrupted() == 1
+    by_id = {m.id: m for m in store.all_messages(cid)}
+    assert (by_id[cut].status, by_id[cut].content) == (INTERRUPTED, "half a repl")
+    assert by_id[done].status == STOPPED and store.mark_interrupted() == 0
