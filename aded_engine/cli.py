@@ -6,6 +6,8 @@
     aded generate --model PATH "prompt"     one reply, statistics on stderr
     aded generate --attach FILE... "prompt" a reply about documents (chat takes --attach too)
     aded import-corpus --model PATH FILE... seed the tri-gram table with your documents
+    aded serve [--model PATH] [--host 127.0.0.1] [--port 8080] [--api-key KEY]
+                                            an OpenAI-compatible API on the model
 """
 
 from __future__ import annotations
@@ -132,6 +134,27 @@ def cmd_import(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_serve(args) -> int:
+    # imported here: the web stack is needed by this command only
+    from .server.api import ServerConfig, model_ids
+    from .server.host import SessionHost
+    from .server.serve import ApiServer, check_binding
+    config = ServerConfig(args.host, args.port, args.api_key, aded=not args.no_aded,
+                          learn=not args.no_learn, max_waiting=args.queue)
+    check_binding(config)  # before the model loads: a refused address costs nothing
+    session = _session(args)
+    host = SessionHost(session)
+    server = ApiServer(host, config, lambda r: print(r.line(), file=sys.stderr, flush=True))
+    print(f"serving {model_ids(host)[0]} at {server.address} "
+          f"({'ADED' if config.aded else 'plain decoding'}; Ctrl-C stops)", file=sys.stderr,
+          flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        session.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="aded", description="ADED decoding for GGUF models")
     parser.add_argument("--data-dir", help="keep tables, caches and settings under this folder")
@@ -148,12 +171,15 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--type", default="q4_0")
     q.set_defaults(func=cmd_quantize)
 
-    def model_args(p):
+    def load_args(p):
         p.add_argument("--model", help="GGUF file (default: the demo model)")
         p.add_argument("--ctx", type=int, default=4096)
         p.add_argument("--threads", type=int)
         p.add_argument("--gpu-layers", type=int, default=0)
         p.add_argument("--no-aded", action="store_true", help="plain decoding")
+
+    def model_args(p):
+        load_args(p)
         p.add_argument("--temperature", type=float, default=0.0)
         p.add_argument("--seed", type=int)
         p.add_argument("--max-tokens", type=int, default=512)
@@ -176,6 +202,18 @@ def main(argv: list[str] | None = None) -> int:
     model_args(imp)
     imp.add_argument("files", nargs="+")
     imp.set_defaults(func=cmd_import)
+
+    serve = sub.add_parser("serve", help="an OpenAI-compatible API (chat completions) on the model")
+    load_args(serve)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on; any but loopback needs --api-key")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--api-key", help="clients must send 'Authorization: Bearer KEY'")
+    serve.add_argument("--queue", type=int, default=4,
+                       help="requests that may wait behind the one being answered (more: 503)")
+    serve.add_argument("--no-learn", action="store_true",
+                       help="do not add answered exchanges to the history table")
+    serve.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)
     if args.command == "generate" and args.prompt is None:
