@@ -62,14 +62,10 @@ def count_budget(session: ChatSession, request_id: int, history: list[dict], que
                  attachments: list[Attachment], max_tokens: int,
                  token_cache: dict) -> BudgetCount:
     """Count the message ``question`` with ``attachments`` after ``history`` (the chat
-    messages so far). ``token_cache`` keeps each document's count between calls (typing
-    changes the question, rarely the documents)."""
+    messages so far). Each document is tokenized once (``token_cache`` keeps its count
+    between calls: typing changes the question, rarely the documents); a count then costs
+    two tokenizations of the conversation with the question alone."""
     docs = [as_document(a) for a in attachments]
-    counted = message_tokens(session, history, question, docs, max_tokens)
-    system = [m for m in history if m.get("role") == "system"]
-    alone = message_tokens(session, system, question, docs, max_tokens)
-    n_ctx, room = session.backend.n_ctx, reply_room(session, max_tokens)
-    history_tokens = room - counted.room
     per_doc = []
     for doc in docs:
         key = (doc.name, len(doc.text), hash(doc.text))
@@ -78,14 +74,20 @@ def count_budget(session: ChatSession, request_id: int, history: list[dict], que
                 token_cache.clear()
             token_cache[key] = document_tokens(session, doc)
         per_doc.append(token_cache[key])
-    if alone.fits:
-        return BudgetCount(request_id, counted.message, history_tokens, room, n_ctx,
-                           tuple(per_doc), False)
-    offer = offer_context(session, history_tokens + counted.message, max_tokens)
+    in_docs = sum(n + 1 for n in per_doc)  # each block, and the blank line after it
+    counted = message_tokens(session, history, question, [], max_tokens)
+    system = [m for m in history if m.get("role") == "system"]
+    alone = message_tokens(session, system, question, [], max_tokens)
+    n_ctx, room = session.backend.n_ctx, reply_room(session, max_tokens)
+    history_tokens, message = room - counted.room, counted.message + in_docs
+    if alone.message + in_docs <= alone.room:
+        return BudgetCount(request_id, message, history_tokens, room, n_ctx, tuple(per_doc),
+                           False)
+    offer = offer_context(session, history_tokens + message, max_tokens)
     needed = offer.n_ctx if offer.n_ctx <= RANGES["n_ctx"][1] else 0
     cut = 0 if docs else _chars_that_fit(session, system, question, max_tokens)
-    return BudgetCount(request_id, counted.message, history_tokens, room, n_ctx,
-                       tuple(per_doc), True, needed, offer.possible, _memory_note(offer), cut)
+    return BudgetCount(request_id, message, history_tokens, room, n_ctx, tuple(per_doc), True,
+                       needed, offer.possible, _memory_note(offer), cut)
 
 
 def _memory_note(offer) -> str:

@@ -15,7 +15,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from aded_engine.documents import message_tokens
 from app.attachment_chips import Chip
+from app.document_prompt import as_document
 from app.main_window import MainWindow
 from app.store import ConversationStore
 
@@ -116,6 +118,11 @@ def test_button_path_attaches_a_text_file_and_a_pdf_as_chips_with_tokens(qtbot, 
     count = counted(qtbot, window)
     assert len(count.attachment_tokens) == 2 and all(n > 5 for n in count.attachment_tokens)
     assert count.message_tokens > sum(count.attachment_tokens)  # the question and template too
+    # each document is counted once; the sum is the message as it will be sent, or nearly
+    exact = message_tokens(window.client.worker.session, [], "What did the audit find?",
+                           [as_document(a) for a in tray.attachments],
+                           window.settings.max_tokens).message
+    assert abs(count.message_tokens - exact) <= 2
     label = tray.chips[0].button.text()
     assert label.startswith("notes.txt · ") and label.endswith(" tokens")
     assert f"{count.message_tokens:,} tokens" in window.composer.budget.label.text()
