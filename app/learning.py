@@ -1,8 +1,9 @@
 """What the learned tables were taught, and taking it out again, on the engine thread.
 
-``LearningWorker`` lives in the engine thread beside ``EngineWorker`` and uses its session:
-requests to both are queued in the order they were made, so a forget always runs after the
-reply that learned what it forgets. ``LearningClient`` is the window's handle on it.
+``LearningWorker`` lives in the engine thread beside ``EngineWorker`` and uses its session
+(in turn with the API server, through the worker's SessionHost): requests to both are
+queued in the order they were made, so a forget always runs after the reply that learned
+what it forgets. ``LearningClient`` is the window's handle on it.
 
     forget_sources(keep)   every table forgets the chat sources ``keep`` refuses (deleted
                            messages; at start, whatever a crash left): the loaded model's in
@@ -17,6 +18,7 @@ reply that learned what it forgets. ``LearningClient`` is the window's handle on
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from aded_engine.documents.extract import DocumentError
 from aded_engine.learned_tables import forget_sources_on_disk
+from aded_engine.server.host import Cancelled, NoModel
 from aded_engine.set_aside import take_notes
 from aded_engine.teaching import remove_documents, taught_documents, teach_file
 
@@ -61,14 +64,24 @@ class LearningWorker(QObject):
         self.engine = engine  # the EngineWorker whose session this uses
         self._cancel = cancel
 
+    @contextmanager
+    def _turn(self, cancelled=lambda: False):
+        """The loaded session (None when no model is loaded), held for one request in turn
+        with the app's replies and the API server's (aded_engine/server/host.py)."""
+        try:
+            with self.engine.host.use(cancelled) as session:
+                yield session
+        except NoModel:
+            yield None
+
     @Slot(object)
     def forget_sources(self, keep) -> None:
-        session = self.engine.session
         n = 0
         try:
-            if session is not None:
-                n += session.forget_sources(keep)
-            n += len(forget_sources_on_disk(keep, [session.fingerprint] if session else []))
+            with self._turn() as session:
+                if session is not None:
+                    n += session.forget_sources(keep)
+                n += len(forget_sources_on_disk(keep, [session.fingerprint] if session else []))
         except Exception as exc:  # a full disk: the next start tries again
             self.notice.emit(f"Could not update a learned table: {exc}")
         for note in take_notes():
@@ -77,7 +90,15 @@ class LearningWorker(QObject):
 
     @Slot(list)
     def teach(self, paths: list) -> None:
-        session = self.engine.session
+        try:
+            with self._turn(self._cancel.is_set) as session:
+                cancelled = self._teach(session, paths)
+        except Cancelled:  # while the API server held the model
+            cancelled = True
+        self.teachEnded.emit(cancelled)
+
+    def _teach(self, session, paths: list) -> bool:
+        """Teach the files one by one; True when cancelled."""
         cancelled = False
         for path in map(Path, paths):
             if session is None:
@@ -100,21 +121,22 @@ class LearningWorker(QObject):
                 self.notice.emit(note)
             self.taught.emit(done.name, done.tokens)
         self._list(session)
-        self.teachEnded.emit(cancelled)
+        return cancelled
 
     @Slot()
     def list_documents(self) -> None:
-        self._list(self.engine.session)
+        with self._turn() as session:
+            self._list(session)
 
     @Slot(list)
     def remove_documents(self, sources: list) -> None:
-        session = self.engine.session
-        if session is not None:
-            try:
-                remove_documents(session, set(sources))
-            except Exception as exc:
-                self.notice.emit(f"Could not update the learned table: {exc}")
-        self._list(session)
+        with self._turn() as session:
+            if session is not None:
+                try:
+                    remove_documents(session, set(sources))
+                except Exception as exc:
+                    self.notice.emit(f"Could not update the learned table: {exc}")
+            self._list(session)
 
     def _list(self, session) -> None:
         rows = [] if session is None else [TaughtRow(s.id, s.name, s.tokens, s.date)

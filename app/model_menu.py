@@ -1,5 +1,5 @@
 """The Model menu: open a GGUF file or the demo model (loaded in the engine thread), recent
-models, reset the learned tables, and the settings (a new context needs a reload; ADED's
+models, teach the learned table from documents, reset the learned tables, and the settings (a new context needs a reload; ADED's
 knobs apply to the loaded model at once)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from .dialogs import SettingsDialog, confirm
 from .settings import AppSettings, save_settings
+from .teach_dialog import TeachDialog
 from .worker import EngineClient
 
 BUSY = "Busy: wait for the reply or the load to finish."
@@ -37,8 +38,11 @@ class ModelMenu(QMenu):
         self.recent_menu = self.addMenu("Recent models")
         self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
         self.addSeparator()
+        self.teach_action = self.addAction("Teach from documents…", self.teach_documents)
         self.reset_tables_action = self.addAction("Reset learned tables…", self.reset_tables)
         self.reset_tables_action.setEnabled(False)  # until a model is loaded
+        self.teach_action.setEnabled(False)
+        self.teach_dialog: TeachDialog | None = None
         self.addSeparator()
         self.addAction("Settings…", QKeySequence("Ctrl+,"), self.edit_settings)
 
@@ -73,6 +77,17 @@ class ModelMenu(QMenu):
         self.settings.add_recent(info["path"])
         save_settings(self.settings)
         self.reset_tables_action.setEnabled(True)
+        self.teach_action.setEnabled(True)
+
+    def teach_documents(self) -> TeachDialog:
+        """Model > Teach from documents (app/teach_dialog.py): one dialog, kept."""
+        if self.teach_dialog is None:
+            self.teach_dialog = TeachDialog(self.client, self.parent())
+        elif not self.teach_dialog.isVisible():
+            self.teach_dialog.refresh()
+        self.teach_dialog.show()
+        self.teach_dialog.raise_()
+        return self.teach_dialog
 
     def reset_tables(self) -> bool:
         """Ask, then make the engine thread delete the loaded model's learned tables."""
