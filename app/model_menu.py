@@ -1,6 +1,6 @@
 """The Model menu: open a GGUF file or the demo model (loaded in the engine thread), recent
-models, teach the learned table from documents, reset the learned tables, and the settings (a new context needs a reload; ADED's
-knobs apply to the loaded model at once)."""
+models, teach the learned table from documents, reset the learned tables, and the settings
+(a new context needs a reload; ADED's knobs apply to the loaded model at once)."""
 
 from __future__ import annotations
 
