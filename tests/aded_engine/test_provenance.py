@@ -54,3 +54,35 @@ def test_keeping_everything_changes_nothing():
     layer, sources = teach_all(rng, 5)
     same, gone = drop_sources(layer, sources, lambda sid: True, SMALL)
     assert gone == [] and same is layer and len(sources) == 5
+
+
+def test_tables_whose_model_is_not_loaded_forget_on_disk_with_no_model_file():
+    """Every saved table forgets the refused sources; the loaded model's (``skip``) is left
+    to the session, another program's sources are kept, a damaged file is set aside."""
+    from aded_engine.learned_tables import forget_sources_on_disk
+    from aded_engine.paths import tables_dir
+    from aded_engine.table_store import read_table_file, save_table, table_path
+
+    rng = np.random.default_rng(4)
+    made = {}
+    for fp in ("a" * 32, "b" * 32):
+        layer, sources = teach_all(rng, 6)
+        cli = new_source("cli:1:0", "", [[1, 2, 3, 4]])
+        sources[cli.id] = cli
+        layer = learn_tokens(layer, cli.runs, SMALL)
+        save_table(table_path(tables_dir(), fp, "history"), layer, fp, 12, sources)
+        made[fp] = layer
+    broken = table_path(tables_dir(), "c" * 32, "history")
+    broken.write_bytes(b"not a table")
+    gone = forget_sources_on_disk(lambda sid: not sid.startswith("chat:"), skip=["b" * 32],
+                                  settings=SMALL)
+    assert len(gone) == 6
+    left = read_table_file(table_path(tables_dir(), "a" * 32, "history"))
+    assert list(left.sources) == ["cli:1:0"] and len(left.layer) > 0
+    cli_taught = contributions(left.sources)  # what remains is at most what it taught
+    keys, succ, weight = left.layer.triples()
+    assert all(w <= cli_taught.get((k, c), 0) for k, c, w in zip(keys.tolist(), succ.tolist(),
+                                                                   weight.tolist()))
+    untouched = read_table_file(table_path(tables_dir(), "b" * 32, "history"))
+    assert len(untouched.sources) == 7 and len(untouched.layer) == len(made["b" * 32])
+    assert not broken.exists() and list(tables_dir().glob("c*.corrupt-*"))
