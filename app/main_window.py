@@ -21,6 +21,7 @@ from .export import export_conversation
 from .info_dialogs import InfoDialogs
 from .model_menu import ModelMenu
 from .reply import ReplyController
+from .server_panel import ServerPanel
 from .shortcuts_dialog import ShortcutsDialog
 from .settings import AppSettings, save_settings
 from .sidebar import Sidebar
@@ -104,6 +105,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction("Quit", QKeySequence("Ctrl+Q"), self.close)
         bar.addMenu(self.models)
+        self.server_panel = ServerPanel(self.client, self)
+        self.models.addSeparator()
+        self.models.addAction("Local API server…", self.server_panel.show)
         chat_menu = bar.addMenu("&Chat")
         chat_menu.addAction("Regenerate last reply", QKeySequence("Ctrl+R"), self.regenerate)
         chat_menu.addAction("Stop", QKeySequence(Qt.Key_Escape), self.replies.stop)  # any focus
@@ -334,5 +338,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """Stop a reply, keep what was written (status 'stopped'), end the engine thread."""
+        self.server_panel.shutdown()  # before the engine: its request stops at once
         self.replies.close(shutdown_engine=self.owns_client)
         event.accept()

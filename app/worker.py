@@ -6,6 +6,10 @@ in the worker's thread; the window only sends requests (queued signals) and rece
 results (signals). Stop is a ``threading.Event`` set directly from the GUI thread because the
 worker's event loop is busy while it generates; the decode loop polls it before every
 verification step, so Stop takes effect within one step.
+
+The local API server (app/server_panel.py) answers from the same session on its own
+threads: the worker and the server take turns through ``self.host`` (a SessionHost, see
+aded_engine/server/host.py, which says why), so a reply and a request never run at once.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from aded_engine.backend import ModelLoadError
 from aded_engine.chat_template import TemplateError
 from aded_engine.learned_tables import forget_in_saved_table
 from aded_engine.reply_record import ReplyRecord
+from aded_engine.server.host import Cancelled, NoModel, SessionHost
 from aded_engine.sampling import SamplingSettings
 from aded_engine.session import (ChatSession, ContextOverflowError, FitResult, SessionSettings,
                                  StreamEvent)
@@ -89,11 +94,15 @@ class EngineWorker(QObject):
 
     def __init__(self, stop_event: threading.Event):
         super().__init__()
-        self.session: ChatSession | None = None
+        self.host = SessionHost()  # the loaded session, shared with the API server
         self._stop = stop_event
         self.load_fraction = 0.0  # read by the client's timer while a load runs
         self.documents = DocumentPrompts()
         self.latest_count = 0  # set by the client: earlier count requests are out of date
+
+    @property
+    def session(self) -> ChatSession | None:
+        return self.host.session
 
     def _note_progress(self, fraction: float) -> None:
         # Called by llama.cpp through a ctypes callback. Emitting a Qt signal from inside
@@ -116,8 +125,7 @@ class EngineWorker(QObject):
         except Exception as exc:  # fetch errors, out of memory, anything: report, keep running
             self.loadFailed.emit(f"{type(exc).__name__}: {exc}")
             return
-        self.close()
-        self.session = session
+        self.host.replace(session)  # once the API server's request, if any, is answered
         info = dict(session.info)
         if session.table_problems:
             info["table_problems"] = list(session.table_problems)
@@ -125,10 +133,18 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def generate(self, req: GenerateRequest) -> None:
+        """Reply, in turn with the API server's requests (Stop works while waiting, too)."""
+        try:
+            with self.host.use(self._stop.is_set):
+                self._generate(req)
+        except NoModel:
+            self.failed.emit(req.request_id, "error", "No model is loaded.")
+        except Cancelled:  # stopped before the API server let go of the model
+            self.finished.emit(req.request_id, "",
+                               ReplyRecord(finish_reason="cancelled", measured=False))
+
+    def _generate(self, req: GenerateRequest) -> None:
         rid = req.request_id
-        if self.session is None:
-            self.failed.emit(rid, "error", "No model is loaded.")
-            return
 
         def on_fit(fit: FitResult) -> None:
             self.fitted.emit(rid, fit.dropped, len(fit.prompt_tokens))
@@ -203,7 +219,8 @@ class EngineWorker(QObject):
         """New ADED knobs (``SessionSettings``; its backend part needs a reload instead)."""
         if self.session is not None:
             try:
-                self.session.reconfigure(settings.aded, settings.table)
+                with self.host.use() as session:
+                    session.reconfigure(settings.aded, settings.table)
             except Exception as exc:  # an exception escaping a slot is only printed
                 self.status.emit(f"Could not apply the settings: {exc}")
 
@@ -215,7 +232,8 @@ class EngineWorker(QObject):
             loaded = self.session is not None and fingerprint in (None, self.session.fingerprint)
             try:
                 if loaded:
-                    self.session.forget_exchange(texts)
+                    with self.host.use() as session:
+                        session.forget_exchange(texts)
                 elif fingerprint is not None:
                     forget_in_saved_table(fingerprint, texts)
             except Exception as exc:
@@ -228,7 +246,8 @@ class EngineWorker(QObject):
             self.tablesReset.emit(False, "No model is loaded.")
             return
         try:
-            self.session.reset_tables()
+            with self.host.use() as session:
+                session.reset_tables()
         except Exception as exc:
             self.tablesReset.emit(False, f"{type(exc).__name__}: {exc}")
             return
@@ -236,9 +255,7 @@ class EngineWorker(QObject):
 
     @Slot()
     def close(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
+        self.host.replace(None)
 
 
 class EngineClient(QObject):
