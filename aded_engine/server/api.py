@@ -203,7 +203,7 @@ async def _answer(request: Request, state: _State, req: ChatRequest, record: Req
     host = state.host
     ids = model_ids(host)
     if not ids:
-        raise ApiError(503, "No model is loaded.", "server_error", code="model_not_loaded")
+        raise _api_error(NoModel())
     if req.model not in ids:
         raise ApiError(404, f"The model '{req.model}' does not exist here; this server has "
                        f"'{ids[0]}'.", param="model", code="model_not_found")
