@@ -36,7 +36,7 @@ from pathlib import Path
 
 from .bench import DEFAULT_PROMPTS, _cpu_name, load_prompts, repeated_tokens
 from .models import fetch_demo_model
-from .peers import _free_port
+from .peers import _free_port, stop_process
 from .trigram import common_prefix
 
 PROMPT_SETS = {"code-edit": Path(__file__).resolve().parent / "data" / "code_edit_prompts.jsonl",
@@ -121,12 +121,7 @@ class ServerProcess:
         return "".join(parts), (end - first) if first else 0.0, aded, end - sent
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc, 15.0)
         self.log.close()
 
 
@@ -301,10 +296,9 @@ def main(argv: list[str] | None = None) -> int:
                        "methods": list(servers)}, "sets": results}
     table = markdown_table(result)
     print(table)
-    if args.json:
-        args.json.write_text(json.dumps(result))
-    if args.markdown:
-        args.markdown.write_text(table)
+    for path, text in ((args.json, json.dumps(result)), (args.markdown, table)):
+        if path:
+            path.write_text(text)
     return 0
 
 
