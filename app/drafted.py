@@ -46,7 +46,8 @@ def drafted_html(text: str, spans: list[list[int]], theme: Theme = LIGHT) -> str
     out.append(html.escape(text[pos:]))
     body = "".join(out).replace("\n", "<br>")
     legend = (f"<p style=\"color:{theme.muted}; font-size:small;\"><span style=\""
-              f"background-color:{theme.draft_bg};\">&nbsp;highlighted&nbsp;</span> drafted by "
-              f"ADED and accepted by the model: {100 * drafted_share(text, spans):.0f}% of "
-              f"this reply</p>")
+              f"background-color:{theme.draft_bg};\">&nbsp;highlighted&nbsp;</span> text "
+              f"came from drafts the model accepted: {100 * drafted_share(text, spans):.0f}% "
+              f"of this reply's characters (the speed panel's figure is a share of the "
+              f"drafted tokens instead)</p>")
     return f"<p style=\"white-space:pre-wrap;\">{body}</p>{legend}"

@@ -7,6 +7,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from aded_engine.decode import ReplyStats
 from aded_engine.reply_record import ReplyRecord
 
 NOT_ENOUGH = "not enough data yet"
@@ -16,6 +17,13 @@ def speedup_text(speedup: float | None) -> str:
     return NOT_ENOUGH if speedup is None else f"{speedup:.2f}× vs plain"
 
 
+def acceptance_text(stats: ReplyRecord) -> str:
+    """'250 of 446 drafted tokens accepted (56%)': a share of the draft tokens the model
+    checked, not of the reply (the drafted view's figure is the reply's share)."""
+    return (f"{stats.drafts_accepted} of {stats.nodes_verified} drafted tokens accepted "
+            f"({100 * stats.acceptance_rate:.0f}%)")
+
+
 def stats_line(stats: ReplyRecord) -> str:
     """One line under a finished message: '42 tokens · 55.1 tok/s · 1.12× vs plain · ...'."""
     parts = [f"{stats.tokens} tokens", f"{stats.tokens_per_s:.1f} tok/s"]
@@ -23,7 +31,7 @@ def stats_line(stats: ReplyRecord) -> str:
                  else f"{stats.speedup:.2f}× vs plain")
     parts.append(f"{stats.tokens_per_call:.2f} tokens/call")
     if stats.nodes_verified:
-        parts.append(f"{100 * stats.acceptance_rate:.0f}% of drafts accepted")
+        parts.append(acceptance_text(stats))
     reason = {"cancelled": "stopped", "length": "length limit", "context": "context full"}.get(
         stats.finish_reason)
     if reason:
@@ -102,10 +110,26 @@ class SpeedPlot(QWidget):
 
 
 class SpeedMeter(QWidget):
-    """Live statistics of the reply being generated (or the last one)."""
+    """Live statistics of the reply being generated, or of the open conversation's last
+    reply (nothing for a conversation without one)."""
 
     FIELDS = (("tokens_per_s", "Speed"), ("speedup", "Speedup"),
-              ("tokens_per_call", "Tokens / model call"), ("acceptance_rate", "Drafts accepted"))
+              ("tokens_per_call", "Tokens / model call"), ("acceptance_rate", "Drafts"))
+    TIPS = {
+        "tokens_per_s": "Tokens of this reply per second of decoding (reading the prompt "
+                        "is not counted).",
+        "speedup": "How much faster than plain one-token-at-a-time decoding on this computer, "
+                   "now: the time plain decoding would take for these tokens (its cost is "
+                   "measured during the reply, from its own steps without a draft) over the "
+                   f"time taken. Shown from {ReplyStats.MIN_TOKENS_FOR_SPEEDUP} tokens on; "
+                   "above 1× ADED is faster.",
+        "tokens_per_call": "Tokens added to the reply per model evaluation (llama_decode): "
+                           "1.00 is plain decoding; more means accepted drafts.",
+        "acceptance_rate": "Draft tokens the model checked in this reply, and how many of "
+                           "them it accepted (a draft is kept only where it is what the "
+                           "model itself chose). Not the share of the reply's text: that "
+                           "is in Chat > Mark drafted tokens.",
+    }
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -120,9 +144,14 @@ class SpeedMeter(QWidget):
             value = QLabel("–")
             value.setObjectName(f"speed_{key}")
             value.setStyleSheet("font-weight:600;")
+            value.setWordWrap(True)  # "not enough data yet" fits a narrow panel
+            for label in (name, value):
+                label.setToolTip(self.TIPS[key])
+            name.setAlignment(Qt.AlignLeft | Qt.AlignTop)
             grid.addWidget(name, row, 0)
             grid.addWidget(value, row, 1)
             self.values[key] = value
+        grid.setColumnStretch(1, 1)
         self.plot = SpeedPlot()
         box = QVBoxLayout(self)
         box.setContentsMargins(8, 6, 8, 6)
@@ -140,6 +169,17 @@ class SpeedMeter(QWidget):
         for key, label in self.values.items():
             label.setText(NOT_ENOUGH if key == "speedup" else "–")
 
+    def show_last_reply(self, record: ReplyRecord | None) -> None:
+        """Another conversation is shown: its last reply's figures, or dashes if it has no
+        measured one (a new chat starts empty)."""
+        self.plot.clear()
+        if record is not None and record.measured:
+            self.show_stats(record)
+            return
+        self.stats = ReplyRecord(measured=False)
+        for label in self.values.values():
+            label.setText("–")
+
     def show_stats(self, stats: ReplyRecord) -> None:
         """Statistics of the reply so far."""
         self.stats = stats
@@ -147,8 +187,7 @@ class SpeedMeter(QWidget):
         self.values["speedup"].setText(speedup_text(stats.speedup))
         self.values["tokens_per_call"].setText(f"{stats.tokens_per_call:.2f}")
         if stats.nodes_verified:
-            self.values["acceptance_rate"].setText(f"{100 * stats.acceptance_rate:.0f}%"
-                                                   f" of {stats.nodes_verified}")
+            self.values["acceptance_rate"].setText(acceptance_text(stats))
         else:
             self.values["acceptance_rate"].setText("no drafts yet")
         self.plot.add(stats.tokens, stats.speedup)

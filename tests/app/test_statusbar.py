@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aded_engine.reply_record import ReplyRecord
+
 from app.statusbar.bar import StatusBar
 from app.statusbar.model import SAFE_MODE_MESSAGE_MS, loaded_message
 
@@ -53,6 +55,19 @@ def test_the_context_label_follows_the_open_conversation(qtbot):
     assert bar.context.text() == "context 0 / 1024 tokens"
     bar.context.on_prompt_fitted(640)  # the prompt of the reply being written
     assert (bar.context.used, bar.context.text()) == (640, "context 640 / 1024 tokens")
+    assert "prompt" in bar.context.toolTip()
+
+
+def test_the_context_label_moves_while_a_reply_streams(qtbot):
+    bar = make_bar(qtbot)
+    bar.context.on_loaded(INFO)
+    bar.context.on_prompt_fitted(44)
+    seen = []
+    for tokens in (1, 9, 30):  # the reply so far, as the speed meter hears it
+        bar.context.on_reply_measured(ReplyRecord(tokens=tokens))
+        seen.append(bar.context.text())
+    assert seen == ["context 45 / 1024 tokens", "context 53 / 1024 tokens",
+                    "context 74 / 1024 tokens"]
 
 
 def test_the_load_progress_shows_only_while_a_model_loads(qtbot):
@@ -62,6 +77,8 @@ def test_the_load_progress_shows_only_while_a_model_loads(qtbot):
     assert bar.progress.isVisible() and bar.progress.value() == 0
     bar.progress.on_load_progress(0.425)
     assert bar.progress.value() == 42
+    bar.progress.on_load_progress(0.9, "Checking batch cost…")  # past llama.cpp's own 100%
+    assert bar.progress.value() == 90 and bar.progress.text() == "Checking batch cost… 90%"
     bar.progress.on_load_ended("the file is not a GGUF model")
     assert not bar.progress.isVisible()
     bar.progress.on_load_started()
