@@ -29,7 +29,7 @@ from .index import ChunkIndex, chunk_document
 
 MAX_DOC_TOKENS = 150_000
 MAX_TOKENS = 300_000
-CHARS_PER_TOKEN = 4.0  # to choose text before tokenizing it (a 20 MB log is not tokenized whole)
+CHARS_PER_TOKEN = 4.0  # at most, in any text: longer ones are not tokenized whole (a 20 MB log)
 
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the n-gram hash (mod 2**64)
 _MASK = (1 << 64) - 1
@@ -140,20 +140,29 @@ def document_runs(vocab, key: str, doc: Document, question: str, index: ChunkInd
     chunks = index.chunks(key) if index is not None and index.has(key) else []
     chunks = chunks or chunk_document(key, doc)
     ranked = index.search(question, [key], limit=len(chunks)) if index is not None else []
-    chosen = pick_chunks(ranked, chunks, int(cap * CHARS_PER_TOKEN), lambda c: len(c.text))
-    spans = _merge_spans([(c.start, c.start + len(c.text)) for c in chosen], doc.text)
+    # characters per token of this document (digits of a log take a token each), so the
+    # chunks chosen come close to the cap and the evenly spaced ones reach its end
+    sample = "\n\n".join(c.text for c in chunks[::max(1, len(chunks) // 8)][:8])
+    per_token = len(sample) / max(1, len(vocab.tokenize(sample, False, False)))
+    chosen = pick_chunks(ranked, chunks, int(cap * per_token), lambda c: len(c.text))
+    matched = {c.part for c in ranked}
     runs, total, learned_chars = [], 0, 0
-    for start, end in spans:
-        run = vocab.tokenize(doc.text[start:end], add_special=False, parse_special=False)
-        if len(run) > cap - total:
-            run = run[:cap - total]
-            end = start + len(vocab.detokenize(run))
-        total += len(run)
-        learned_chars += end - start
-        runs.append(run)
-        if total >= cap:
-            break
-    return runs, (f"{doc.name}: drafting learned {learned_chars / len(doc.text):.0%} of it "
+    # the matching chunks first: when the estimate of characters per token was low, it is
+    # the evenly spaced ones that get cut
+    for group in ([c for c in chosen if c.part in matched],
+                  [c for c in chosen if c.part not in matched]):
+        for start, end in _merge_spans([(c.start, c.start + len(c.text)) for c in group],
+                                       doc.text):
+            if total >= cap:
+                break
+            run = vocab.tokenize(doc.text[start:end], add_special=False, parse_special=False)
+            if len(run) > cap - total:
+                run = run[:cap - total]
+                end = start + len(vocab.detokenize(run))
+            total += len(run)
+            learned_chars += end - start
+            runs.append(run)
+    return runs, (f"{doc.name}: drafting learned {learned_chars / len(doc.text):.1%} of it "
                   f"({total:,} tokens: the parts that best match the question, then evenly "
                   "spaced ones)")
 

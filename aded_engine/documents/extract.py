@@ -144,19 +144,26 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise DocumentError(f"{name} is {what}, not a text document")
+    if b"\0" in data[:8192]:
+        return _utf16_without_mark(data, name)
     try:
-        return _clean(data.decode("utf-8")), "utf-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    else:
+        if _control_share(text) > 0.01:
+            raise DocumentError(f"{name} is a binary file, not a text document")
+        return _clean(text), "utf-8"
     import charset_normalizer  # only for files that are not UTF-8
 
     results = list(charset_normalizer.from_bytes(data))
     best = results[0] if results else None
     if best is not None:
-        # equally good readings (Western text often reads the same in cp1250 as in cp1252
-        # but for a letter or two): the more common encoding
-        ties = [r for r in results if (r.chaos, r.coherence) == (best.chaos, best.coherence)]
-        best = min(ties, key=lambda r: _COMMON.index(r.encoding)
+        # nearly as good readings (Western text reads almost the same in cp1250, cp1252 and
+        # iso8859_10 but for a letter or two): the most common encoding among them
+        close = [r for r in results if r.chaos <= best.chaos + 0.1
+                 and r.coherence >= best.coherence - 0.1]
+        best = min(close, key=lambda r: _COMMON.index(r.encoding)
                    if r.encoding in _COMMON else len(_COMMON))
     if best is None:
         if _looks_binary(data):
@@ -169,9 +176,24 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     return _clean(text), best.encoding
 
 
-def _looks_binary(data: bytes) -> bool:
+def _utf16_without_mark(data: bytes, name: str) -> tuple[str, str]:
+    """Bytes with NULs in them: UTF-16 text of mostly Latin letters (every other byte zero),
+    or binary data."""
     sample = data[:8192]
-    return b"\0" in sample or _control_share(sample.decode("latin-1")) > 0.05
+    for encoding, zeros in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+        if zeros.count(0) < 0.3 * len(zeros):
+            continue
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _control_share(text) <= 0.01:
+            return _clean(text), encoding
+    raise DocumentError(f"{name} is a binary file, not a text document")
+
+
+def _looks_binary(data: bytes) -> bool:
+    return _control_share(data[:8192].decode("latin-1")) > 0.05
 
 
 def _control_share(text: str) -> float:

@@ -168,10 +168,10 @@ def pick_chunks(ranked: Sequence[Chunk], every: Sequence[Chunk], budget: int,
     if rest:
         # a spread that fits: the number of chunks the left budget buys at their mean cost
         mean = sum(cost(c) for c in rest) / len(rest)
-        n = max(1, int((budget - spent) // max(1.0, mean)))
-        step = len(rest) / n if n < len(rest) else 1.0
-        for i in range(min(n, len(rest))):
-            take(rest[int(i * step)])
+        n = min(len(rest), max(1, int((budget - spent) // max(1.0, mean))))
+        # from the first to the last (a document's end often says the most)
+        for i in range(n):
+            take(rest[round(i * (len(rest) - 1) / max(1, n - 1))])
     order = {(c.doc_key, c.part): i for i, c in enumerate(every)}
     return sorted(chosen.values(), key=lambda c: order[(c.doc_key, c.part)])
 

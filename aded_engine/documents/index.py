@@ -205,7 +205,14 @@ def _chunk(row) -> Chunk:
 
 
 def _enable_secure_delete(conn: sqlite3.Connection) -> bool:
-    """FTS5's own secure-delete (SQLite 3.42+): deleted rows leave the index at once."""
+    """FTS5's own secure-delete (SQLite 3.42+): deleted rows leave the index at once.
+    Asked only where it exists: a failed write would leave the caller's connection inside
+    a transaction."""
+    if sqlite3.sqlite_version_info < (3, 42):
+        return False
+    if conn.execute("SELECT 1 FROM doc_chunks_config WHERE k = 'secure-delete' AND v = 1"
+                    ).fetchone():
+        return True  # set before: no write (and no transaction) needed
     try:
         conn.execute("INSERT INTO doc_chunks (doc_chunks, rank) VALUES ('secure-delete', 1)")
         return True
