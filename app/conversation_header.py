@@ -4,9 +4,21 @@ speed panel's toggle."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+
+
+class TitleLabel(QLabel):
+    """One line, cut with "…" where the header is narrow (the whole title in its tooltip);
+    ``text()`` stays the whole title."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(40, super().minimumSizeHint().height())
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt's name)
+        shown = self.fontMetrics().elidedText(self.text(), Qt.ElideRight, self.width())
+        QPainter(self).drawText(self.rect(), Qt.AlignLeft | Qt.AlignVCenter, shown)
 
 
 class ConversationHeader(QWidget):
@@ -20,8 +32,7 @@ class ConversationHeader(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title_label = QLabel(styleSheet="font-weight:600; font-size:14px;")
-        self.title_label.setMinimumWidth(60)  # a long title is cut, not the window widened
+        self.title_label = TitleLabel(styleSheet="font-weight:600; font-size:14px;")
         self.greedy_button = QToolButton(text="Greedy", checkable=True,
                                          toolTip="Temperature 0 for this conversation")
         self.greedy_button.toggled.connect(self.greedyToggled)
@@ -53,3 +64,4 @@ class ConversationHeader(QWidget):
 
     def on_renamed(self, title: str) -> None:
         self.title_label.setText(title)
+        self.title_label.setToolTip(title)

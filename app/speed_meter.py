@@ -4,11 +4,13 @@ acceptance rate, and a small plot of the speedup over the reply."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from aded_engine.decode import ReplyStats
 from aded_engine.reply_record import ReplyRecord
+
+from .theme import theme_for
 
 NOT_ENOUGH = "not enough data yet"
 
@@ -72,8 +74,9 @@ class SpeedPlot(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         r = QRectF(self.rect()).adjusted(1, 1, -1, -1)
-        p.fillRect(r, QColor("#fafafa"))
-        p.setPen(QPen(QColor("#d0d4da"), 1))
+        theme = theme_for(self.palette())  # light or dark, as the window is (View > Theme)
+        p.fillRect(r, self.palette().color(QPalette.Base))
+        p.setPen(QPen(QColor(theme.code_border), 1))
         p.drawRect(r)
         top = max([2.0] + [s for _, s in self.points])
         inner = r.adjusted(4, 4, -4, -4)
@@ -81,14 +84,14 @@ class SpeedPlot(QWidget):
         def y(s: float) -> float:
             return inner.bottom() - (s / top) * inner.height()
 
-        p.setPen(QPen(QColor("#9ca3af"), 1, Qt.DashLine))
+        p.setPen(QPen(QColor(theme.muted), 1, Qt.DashLine))
         p.drawLine(QPointF(inner.left(), y(1.0)), QPointF(inner.right(), y(1.0)))
         small = QFont(self.font())
         small.setPointSizeF(max(6.0, small.pointSizeF() * 0.75))
         p.setFont(small)
         p.drawText(QPointF(inner.left() + 2, y(1.0) - 2), "1×")
         if not self.points:
-            p.setPen(QColor("#6b7280"))
+            p.setPen(QColor(theme.muted))
             p.drawText(inner, Qt.AlignCenter, self.placeholder)
             return
         last = max(self.points[-1][0], 1)

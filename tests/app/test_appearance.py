@@ -33,3 +33,19 @@ def test_dark_and_light_switch_the_palette_and_the_transcript_live(qtbot):
 
 def test_an_unknown_theme_follows_the_system():
     assert theme_or_default("solarized") == "system" and theme_or_default("dark") == "dark"
+
+
+def test_the_speed_plot_follows_the_theme(qtbot):
+    from app.speed_meter import SpeedPlot
+
+    plot = SpeedPlot()
+    qtbot.addWidget(plot)
+    plot.resize(200, 46)
+    looks = Appearance()
+    try:
+        for theme, dark in (("dark", True), ("light", False)):
+            looks.apply(theme)
+            inside = plot.grab().toImage().pixelColor(plot.width() // 2, 8)
+            assert (inside.lightness() < 128) == dark, theme
+    finally:
+        looks.apply("system")

@@ -571,6 +571,9 @@ def test_800_by_600_is_usable(qtbot, make_window):
     assert window.pane.width() >= 380  # the transcript keeps most of the room
     header = window.pane.header
     assert header.width() >= header.minimumSizeHint().width()  # no button is cut
+    title = "A long conversation title that cannot fit beside the buttons at this width"
+    header.on_renamed(title)  # cut with "…" when drawn; whole in text and tooltip
+    assert header.title_label.text() == title == header.title_label.toolTip()
 
 
 def test_the_sidebar_highlights_the_chat_shown(qtbot, make_window, monkeypatch):
