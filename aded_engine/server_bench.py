@@ -9,7 +9,7 @@ rotates per prompt, so slow spells of a shared machine hit all alike. A second t
 our plain server's first answer. Every reply is streamed, greedy (temperature 0), and timed
 at the client from its first text to its end (prompt evaluation excluded, as in
 ``aded-bench``); its tokens are counted with the model's own tokenizer, the same for every
-server. ``overhead`` (ours only): the client's time for a reply beyond the engine's own
+server, with no repeat penalty on any. ``overhead`` (ours only): the client's time for a reply beyond the engine's own
 (prompt evaluation and decoding, from the reply's ``aded`` field), per token, as a share of
 one plain decoding step.
 
@@ -107,9 +107,12 @@ class ServerProcess:
         first = None
         parts: list[str] = []
         aded = None
+        # repeat_penalty 1 (llama.cpp's name, read by every server here): llama-cpp-python's
+        # server would otherwise apply its default 1.1 and decode something else
         stream = self.client.chat.completions.create(model=self.model, messages=messages,
                                                      max_tokens=max_tokens, temperature=0.0,
-                                                     stream=True)
+                                                     stream=True,
+                                                     extra_body={"repeat_penalty": 1.0})
         for chunk in stream:
             extra = chunk.model_extra or {}
             aded = extra.get("aded", aded)
