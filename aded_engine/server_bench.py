@@ -6,12 +6,12 @@ server (``python -m llama_cpp.server``, when its web dependencies are installed)
 Each server runs in its own process on loopback, started once and warmed up with one short
 request; then every prompt goes to every server before the next prompt, in an order that
 rotates per prompt, so slow spells of a shared machine hit all alike. A second turn follows
-our plain server's first answer. Every reply is streamed, greedy (temperature 0), and timed
-at the client from its first text to its end (prompt evaluation excluded, as in
-``aded-bench``); its tokens are counted with the model's own tokenizer, the same for every
-server, with no repeat penalty on any. ``overhead`` (ours only): the client's time for a reply beyond the engine's own
-(prompt evaluation and decoding, from the reply's ``aded`` field), per token, as a share of
-one plain decoding step.
+our plain server's first answer. Every reply is streamed, greedy (temperature 0, no repeat
+penalty on any server), and timed at the client from its first text to its end (prompt
+evaluation excluded, as in ``aded-bench``); its tokens are counted with the model's own
+tokenizer, the same for every server. ``overhead`` (ours only): the client's time for a
+reply beyond the engine's own (prompt evaluation and decoding, from the reply's ``aded``
+field), per token, as a share of one plain decoding step.
 
 JSON of ``--json``::
 
