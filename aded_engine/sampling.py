@@ -39,6 +39,13 @@ class SamplingSettings:
         return self.greedy and self.repeat_penalty == 1.0
 
 
+# What the app samples chat replies with by default, as LM Studio and llama.cpp do: a
+# mild repeat penalty over the last 64 tokens, because greedy replies of small models loop
+# (aded-bench --sampling chat measures with these too).
+CHAT_SAMPLING = SamplingSettings(temperature=0.7, top_k=40, top_p=0.95, min_p=0.05,
+                                 repeat_penalty=1.1, repeat_last_n=64)
+
+
 def penalized(logits: np.ndarray, recent: Sequence[int], penalty: float) -> np.ndarray:
     """llama.cpp's repeat penalty: each distinct token of ``recent`` has its logit divided by
     ``penalty`` where positive and multiplied where negative (a copy; ``logits`` is kept)."""

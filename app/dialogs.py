@@ -89,6 +89,8 @@ class SettingsDialog(QDialog):
         for key, label in ADAPTATIONS.items():
             self.adaptation.addItem(label, key)
         self.adaptation.setCurrentIndex(max(0, self.adaptation.findData(settings.table_adaptation)))
+        self.reopen = QCheckBox("Reopen the last model and conversation at start")
+        self.reopen.setChecked(settings.reopen_last)
         form = QFormLayout()
         form.addRow("CPU threads", self.threads)
         form.addRow("GPU layers", self.gpu_layers)
@@ -97,6 +99,7 @@ class SettingsDialog(QDialog):
         form.addRow("Draft search simulations", self.simulations)
         form.addRow("Draft depth (tokens)", self.depth)
         form.addRow("Table adaptation", self.adaptation)
+        form.addRow("", self.reopen)
         self.sampling = SamplingForm(settings.sampling_defaults())
         box = QVBoxLayout(self)
         box.addLayout(form)
@@ -112,6 +115,7 @@ class SettingsDialog(QDialog):
         settings.draft_simulations = self.simulations.value()
         settings.draft_depth = self.depth.value()
         settings.table_adaptation = self.adaptation.currentData()
+        settings.reopen_last = self.reopen.isChecked()
         for key, value in self.sampling.values().items():
             setattr(settings, key, value)
 

@@ -32,7 +32,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         return self_test(args.model or "")
-    from .main_window import MainWindow
     from .qt_compat import application
     from .settings import load_settings
     from .store import StoreError
@@ -48,15 +47,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if store is None:  # the user chose to quit rather than move a bad file aside
         return 2
-    window = MainWindow(store, load_settings())
-    window.show()
-    if args.model:
-        window.models.load(args.model)
-    elif args.demo:
-        window.models.load_demo()
+    window = open_window(args, store, load_settings())  # noqa: F841 (kept while it runs)
     code = app.exec()
     store.close()
     return code
+
+
+def open_window(args: argparse.Namespace, store, settings):
+    """Show the main window and open the model asked for: ``--model``, ``--demo``, or the
+    last one used (app/reopen.py)."""
+    from .main_window import MainWindow
+    from .reopen import last_model
+
+    window = MainWindow(store, settings)
+    window.show()
+    path = args.model or ("" if args.demo else last_model(settings))
+    if path is not None:
+        window.models.load(path)  # "": the demo model
+    return window
 
 
 def self_test(model_path: str = "", timeout_s: float = 600.0) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from aded_engine.atomic_file import write_atomically
 from aded_engine.backend import BackendSettings
 from aded_engine.proposer import AdedSettings
-from aded_engine.sampling import SamplingSettings
+from aded_engine.sampling import CHAT_SAMPLING, SamplingSettings
 from aded_engine.search import SearchSettings
 from aded_engine.session import SessionSettings
 from aded_engine.trigram import TableSettings
@@ -35,6 +35,7 @@ RANGES = {
     "temperature": (0.0, 2.0), "top_k": (0, 1000), "top_p": (0.01, 1.0), "min_p": (0.0, 1.0),
     "repeat_penalty": (1.0, 2.0), "repeat_last_n": (1, 4096), "max_tokens": (1, 32768),
     "seed": (-1, 2**31 - 1), "draft_simulations": (1, 512), "draft_depth": (1, 16),
+    "last_conversation": (0, 2**63 - 1),
 }
 
 
@@ -44,15 +45,14 @@ class AppSettings:
     n_gpu_layers: int = 0
     n_ctx: int = 4096
     aded: bool = True
-    # Chat defaults as LM Studio and llama.cpp use them: sampled, with a mild repeat penalty
-    # over the last 64 tokens, because greedy replies of small models loop (Greedy is one
-    # click away in a conversation's settings).
-    temperature: float = 0.7
-    top_k: int = 40
-    top_p: float = 0.95
-    min_p: float = 0.05
-    repeat_penalty: float = 1.1
-    repeat_last_n: int = 64
+    # Chat defaults (aded_engine.sampling.CHAT_SAMPLING: sampled, with a mild repeat
+    # penalty; Greedy is one click away in a conversation's settings)
+    temperature: float = CHAT_SAMPLING.temperature
+    top_k: int = CHAT_SAMPLING.top_k
+    top_p: float = CHAT_SAMPLING.top_p
+    min_p: float = CHAT_SAMPLING.min_p
+    repeat_penalty: float = CHAT_SAMPLING.repeat_penalty
+    repeat_last_n: int = CHAT_SAMPLING.repeat_last_n
     seed: int = -1  # -1: random
     max_tokens: int = 512
     show_drafts: bool = False  # mark the tokens of replies that came from accepted drafts
@@ -64,6 +64,9 @@ class AppSettings:
     draft_depth: int = 8
     table_adaptation: str = "decay"  # or "paper"
     recent_models: list[str] = field(default_factory=list)
+    # started without --model: open the last model and show the last conversation again
+    reopen_last: bool = True
+    last_conversation: int = 0  # 0: none yet
 
     def session_settings(self) -> SessionSettings:
         backend = BackendSettings(n_ctx=self.n_ctx, n_threads=self.n_threads or None,

@@ -1,6 +1,6 @@
 import json
 
-from app.settings import AppSettings, load_settings, sampling_settings, save_settings
+from app.settings import RANGES, AppSettings, load_settings, sampling_settings, save_settings
 
 
 def test_round_trip(tmp_path):
@@ -91,3 +91,28 @@ def test_a_conversations_stored_sampling_values_are_bounded_too():
                            "top_k": 10**12, "repeat_last_n": float("nan"), "seed": 10**30})
     assert (s.temperature, s.max_tokens, s.top_k) == (0.0, 512, 1000)
     assert s.repeat_last_n == 64 and s.seed == 2**31 - 1
+
+
+def test_reopening_the_last_model_and_conversation_is_on_by_default(tmp_path):
+    path = tmp_path / "settings.json"
+    assert AppSettings().reopen_last and AppSettings().last_conversation == 0
+    path.write_text('{"reopen_last": "yes", "last_conversation": -4}')
+    s = load_settings(path)
+    assert s.reopen_last and s.last_conversation == 0  # not a bool: default; below 0: clamped
+    save_settings(AppSettings(reopen_last=False, last_conversation=12), path)
+    assert (load_settings(path).reopen_last, load_settings(path).last_conversation) == (False, 12)
+
+
+def test_the_settings_dialog_sets_the_reply_length_limit_and_reopening(qtbot):
+    from app.dialogs import SettingsDialog
+
+    settings = AppSettings()
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    length = dialog.sampling.fields["max_tokens"]
+    assert (length.value(), length.minimum(), length.maximum()) == (512, *RANGES["max_tokens"])
+    length.setValue(2048)
+    dialog.reopen.setChecked(False)
+    dialog.apply_to(settings)
+    assert settings.max_tokens == 2048 and not settings.reopen_last
+    assert sampling_settings(settings.sampling_values({})).max_tokens == 2048
