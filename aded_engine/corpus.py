@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .documents.extract import read_document
+from .documents.extract import MAX_BYTES, DocumentError, read_document
 from .text_check import unicode_problem
 
 
@@ -44,7 +44,13 @@ def read_corpus_file(path: Path) -> tuple[list[str], list[str]]:
     if path.suffix.lower() != ".jsonl":
         return [read_document(path).text], []
     texts, notes = [], []
-    raw = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise DocumentError(f"{path.name} is {path.stat().st_size / 2**20:.0f} MB; "
+                                f"JSONL files of up to {MAX_BYTES / 2**20:.0f} MB are read")
+        raw = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise DocumentError(f"{path.name} could not be read: {exc.strerror or exc}") from exc
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue

@@ -110,6 +110,10 @@ class MainWindow(QMainWindow):
         self.models.addAction("Local API server…", self.server_panel.show)
         chat_menu = bar.addMenu("&Chat")
         chat_menu.addAction("Regenerate last reply", QKeySequence("Ctrl+R"), self.regenerate)
+        for text, keys, step in (("Previous version of the last message", "Alt+Left", -1),
+                                 ("Next version of the last message", "Alt+Right", 1)):
+            chat_menu.addAction(text, QKeySequence(keys),
+                                lambda s=step: self.switch_version(len(self.chat.messages) - 1, s))
         chat_menu.addAction("Stop", QKeySequence(Qt.Key_Escape), self.replies.stop)  # any focus
         chat_menu.addAction("System prompt and sampling…", self.edit_conversation_settings)
         chat_menu.addSeparator()

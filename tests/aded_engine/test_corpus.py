@@ -48,3 +48,8 @@ def test_a_file_that_is_not_text_says_so(tmp_path):
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
     with pytest.raises(DocumentError, match="photo.txt"):
         read_corpus_file(image)
+
+
+def test_a_missing_jsonl_file_says_so(tmp_path):
+    with pytest.raises(DocumentError, match="gone.jsonl could not be read"):
+        read_corpus_file(tmp_path / "gone.jsonl")

@@ -114,9 +114,16 @@ def test_regenerate_keeps_the_earlier_reply_as_a_version(qtbot, make_window, mon
     history = window.show_speed_history()
     assert len(history.conversation_panel.rows()) == 2
     history.close()
-    # ‹ shows the first again, and the model is given that one from now on
+    # ‹ (or Chat > Previous version, Alt+Left) shows the first again, and the model is
+    # given that one from now on
     assert window.switch_version(1, -1)
     assert window.chat.messages[1].content == old.content and "1/2" in window.chat.toPlainText()
+    from PySide6.QtGui import QAction
+    actions = {a.text(): a for a in window.findChildren(QAction)}
+    actions["Next version of the last message"].trigger()
+    assert window.chat.messages[1].id == messages[1].id
+    actions["Previous version of the last message"].trigger()
+    assert window.chat.messages[1].content == old.content
     sent = []
     generate = window.client.generate
     monkeypatch.setattr(window.client, "generate",
