@@ -23,6 +23,8 @@ import numpy as np
 
 import llama_cpp as ll
 
+from .fingerprints import remembered_fingerprint
+
 GGUF_MAGIC = b"GGUF"
 
 
@@ -216,14 +218,19 @@ class LlamaVocab:
 
     @property
     def vocab_fingerprint(self) -> str:
-        """Identifies the tokenizer, not the file: models sharing a vocabulary share tables."""
+        """Identifies the tokenizer, not the file: models sharing a vocabulary share tables
+        (remembered per model file: fingerprints.py)."""
         if self._fingerprint is None:
-            h = hashlib.sha256(f"{self.n_vocab}:{ll.llama_vocab_type(self._vocab)}".encode())
-            for t in range(self.n_vocab):
-                h.update(ll.llama_vocab_get_text(self._vocab, t) or b"")
-                h.update(b"\0")
-            self._fingerprint = h.hexdigest()[:32]
+            self._fingerprint = remembered_fingerprint(file_identity(self.path),
+                                                       self._hash_vocabulary)
         return self._fingerprint
+
+    def _hash_vocabulary(self) -> str:
+        h = hashlib.sha256(f"{self.n_vocab}:{ll.llama_vocab_type(self._vocab)}".encode())
+        for t in range(self.n_vocab):
+            h.update(ll.llama_vocab_get_text(self._vocab, t) or b"")
+            h.update(b"\0")
+        return h.hexdigest()[:32]
 
     def close(self) -> None:
         if self._model is not None:

@@ -37,6 +37,7 @@ class ReplyRecord:
     # added around the loop
     dropped_turns: int = 0  # oldest turns left out of the prompt to fit the context
     learned_by: str | None = None  # fingerprint of the table that learned the exchange
+    learned_source: str | None = None  # the source it learned it as (forgotten by it)
     drafted_spans: tuple[tuple[int, int], ...] | None = None  # characters from accepted drafts
     error: str = ""  # why the reply failed
     documents: str = ""  # which parts of the attached documents the prompt held (the footer)
@@ -52,6 +53,34 @@ class ReplyRecord:
     @classmethod
     def failure(cls, message: str) -> ReplyRecord:
         return cls(error=message, measured=False)
+
+    def followed_by(self, later: ReplyRecord) -> ReplyRecord:
+        """One reply's record from two runs of decoding: this one, and ``later`` that
+        continued it (Continue after the length limit). Counts add up, rates are taken over
+        the sums, the speedup is weighted by time (over the runs that measured one); how it
+        ended, its baseline and what learned it are the later run's."""
+        if not self.measured:
+            return replace(later, drafted_spans=later.drafted_spans or self.drafted_spans)
+        if not later.measured:
+            return replace(self, finish_reason=later.finish_reason or self.finish_reason,
+                           error=later.error,
+                           drafted_spans=later.drafted_spans or self.drafted_spans)
+        tokens, seconds = self.tokens + later.tokens, self.seconds + later.seconds
+        calls, nodes = self.calls + later.calls, self.nodes_verified + later.nodes_verified
+        accepted = self.drafts_accepted + later.drafts_accepted
+        timed = [(r.speedup, r.seconds) for r in (self, later) if r.speedup is not None]
+        timed_s = sum(t for _, t in timed)
+        return replace(
+            later, tokens=tokens, seconds=round(seconds, 4), calls=calls,
+            tokens_per_s=round(tokens / seconds, 2) if seconds > 0 else 0.0,
+            tokens_per_call=round(tokens / calls, 3) if calls else 0.0,
+            nodes_verified=nodes, drafts_accepted=accepted,
+            acceptance_rate=round(accepted / nodes, 3) if nodes else 0.0,
+            draft_share=round((self.draft_share * self.seconds
+                               + later.draft_share * later.seconds) / seconds, 4)
+            if seconds > 0 else 0.0,
+            speedup=round(sum(s * t for s, t in timed) / timed_s, 3) if timed_s > 0 else None,
+            drafted_spans=later.drafted_spans or self.drafted_spans)
 
     def to_json(self) -> dict:
         """The row's JSON: with numbers, every field but empty spans, error and documents;
@@ -84,7 +113,7 @@ class ReplyRecord:
 
 
 # fields whose default (None) does not name their type; an int passes for a float
-_KINDS = {"speedup": float, "learned_by": str}
+_KINDS = {"speedup": float, "learned_by": str, "learned_source": str}
 _ACCEPTS = {float: (int, float)}
 
 

@@ -18,12 +18,17 @@ from .backend import BackendSettings, LlamaBackend
 from .chat_template import ChatFormatter
 from .cost import backend_cost_curve
 from .decode import ReplyStats, StepEvent, decode_reply
+from .prefill import PrefillProgress, prefill
 from .learned_tables import LearnedTables
+from .load_phases import LoadPhases
 from .paths import cache_dir
 from .probe import safe_mode
+from .prompt_pieces import PromptPieces
 from .proposer import AdedSettings, TreeProposer
 from .sampling import Sampler, SamplingSettings
-from .trigram import LearnedLayers, TableSettings, TrigramDrafter, common_prefix
+from .set_aside import take_notes
+from .text_check import check_messages
+from .trigram import LearnedLayers, TableSettings, TrigramDrafter
 
 
 class ContextOverflowError(ValueError):
@@ -80,22 +85,41 @@ class ChatSession:
     ``plain``) and what the KV cache holds of the conversation (``kv_tokens``)."""
 
     def __init__(self, model_path: str | Path, settings: SessionSettings = SessionSettings(),
-                 progress: Callable[[float], None] | None = None):
+                 progress: Callable[[float, str], None] | None = None):
+        """``progress(fraction, phase label)`` hears the load's phases (load_phases.py);
+        ``load_seconds`` keeps how long each took."""
+        phases = LoadPhases(progress)
         # The first use of a model file, llama.cpp build and CPU is tried in a child process:
         # a native crash there picks a safe configuration instead of killing this process.
+        phases.begin("probe")
         backend_settings, self.load_note = safe_mode(model_path, settings.backend)
         settings = replace(settings, backend=backend_settings)
         self.settings = settings
-        self.backend = LlamaBackend(model_path, settings.backend, progress)
+        phases.begin("weights")
+
+        def on_weights(fraction: float) -> None:
+            if phases.current == "weights":
+                phases.within(fraction)
+                if fraction >= 1.0:  # llama.cpp goes on to make the context
+                    phases.begin("context")
+        self.backend = LlamaBackend(model_path, settings.backend, on_weights)
         b = self.backend
         self.formatter = ChatFormatter(b.chat_template, b.token_text(b.bos) if b.bos >= 0 else "",
                                        "")
+        phases.begin("tokenizer")
         self.fingerprint = b.vocab_fingerprint
+        phases.begin("tables")
         self.tables = LearnedTables(b)
+        phases.begin("cost")
         self.curve = backend_cost_curve(b, cache_dir() / "batch-cost.json")
+        phases.done()
+        self.load_seconds = phases.seconds
         self.kv_tokens: list[int] = []  # exactly what the KV cache's sequence 0 holds
         self.last_prefill = 0  # tokens evaluated to prepare the last reply's prompt
         self._renew_proposers()
+        # files found damaged while loading (tables, calibration, batch costs, verdicts):
+        # set aside, defaults used instead
+        self.problems = take_notes()
 
     # --- description -------------------------------------------------------------------
     @property
@@ -112,6 +136,7 @@ class ChatSession:
                 "n_vocab": b.n_vocab, "chat_template": "fallback (ChatML)" if
                 self.formatter.is_fallback else "from the model",
                 "single_token_ms": round(self.curve.single_token_ms, 2),
+                "fingerprint": self.fingerprint, "load_seconds": dict(self.load_seconds),
                 "load_note": self.load_note}
 
     # --- tables ------------------------------------------------------------------------
@@ -121,8 +146,8 @@ class ChatSession:
 
     @property
     def table_problems(self) -> list[str]:
-        """Table files found damaged at load (set aside; empty tables used instead)."""
-        return self.tables.problems
+        """Files found damaged at load (set aside; empty tables or defaults used instead)."""
+        return self.problems
 
     def new_proposer(self, aded: AdedSettings) -> TreeProposer:
         """A drafter with its own live table and calibration over this model's tables
@@ -148,9 +173,28 @@ class ChatSession:
     def drafter(self) -> TrigramDrafter:
         return self.proposer.drafter
 
-    def learn_exchange(self, texts: Sequence[str]) -> None:
-        """Add finished messages to this tokenizer's history table and save it."""
-        self.tables.learn(texts, self.settings.table)
+    def learn_exchange(self, texts: Sequence[str], replacing: Sequence[str] = (),
+                       source: str | None = None) -> None:
+        """Add finished messages to this tokenizer's history table and save it.
+        ``source`` (provenance.py) records what they taught, so ``forget_sources`` takes
+        exactly that out again; learning a source again replaces what it taught before.
+        ``replacing``: texts learned before without a source that these take the place of
+        (a reply that was continued is learned again whole)."""
+        if replacing:
+            self.tables.forget(replacing, self.settings.table)
+        if texts:
+            self.tables.learn(texts, self.settings.table, source)
+
+    def forget_sources(self, keep: Callable[[str], bool], layer: str = "history") -> int:
+        """Forget exactly what every source ``keep`` refuses taught this model's table (on
+        disk and in memory: the live drafter and the KV cache start afresh when anything was
+        forgotten); returns how many sources were forgotten."""
+        gone = self.tables.forget_sources(layer, keep, self.settings.table)
+        if gone:
+            self._renew_proposers()
+            self.kv_tokens = []
+            self.backend.clear()
+        return len(gone)
 
     def forget_exchange(self, texts: Sequence[str]) -> None:
         """Remove what ``learn_exchange`` added for these texts (a deleted conversation),
@@ -160,10 +204,6 @@ class ChatSession:
         self.kv_tokens = []
         self.backend.clear()
 
-    def import_corpus(self, texts: Sequence[str]) -> int:
-        """Seed the table with the user's own documents; returns the tokens learned."""
-        return self.tables.import_corpus(texts, self.settings.table)
-
     def reset_tables(self) -> None:
         """Forget everything learned for this tokenizer (the files are deleted) and how
         often this model accepted drafts."""
@@ -171,28 +211,40 @@ class ChatSession:
         self._renew_proposers()
 
     # --- prompts -----------------------------------------------------------------------
-    def prompt_tokens(self, messages: list[dict]) -> list[int]:
-        text = self.formatter.render(messages, add_generation_prompt=True)
-        return self.backend.tokenize(text, add_special=self.backend.add_bos
-                                     and not text.startswith(self.formatter.bos_token or "\0"),
-                                     parse_special=True)
+    def prompt_tokens(self, messages: list[dict], continue_reply: bool = False) -> list[int]:
+        """The prompt for the next reply; ``continue_reply``: the last message is a reply cut
+        short (length limit, crash), and the prompt ends inside it so the model goes on."""
+        return self._pieces().tokens(messages, continue_reply)
 
-    def fit(self, messages: list[dict], max_tokens: int) -> FitResult:
-        """Drop the oldest turns (never the system prompt, never the newest message) until
-        the prompt leaves room for the reply. A user message goes with the replies after it,
-        so the kept turns still start with a user message: templates such as Mistral's and
-        Gemma's refuse a conversation whose roles do not alternate."""
+    def _pieces(self) -> PromptPieces:
+        """Tokens of prompts, each message's text tokenized once and never as control
+        tokens (prompt_pieces.py)."""
+        b = self.backend
+        return PromptPieces(self.formatter, lambda text, special, parse: b.tokenize(
+            text, add_special=special, parse_special=parse), b.add_bos)
+
+    def fit(self, messages: list[dict], max_tokens: int,
+            continue_reply: bool = False) -> FitResult:
+        """Drop the oldest turns (never the system prompt, never the newest message, nor,
+        when continuing a reply, the message it answers) until the prompt leaves room for the
+        reply. A user message goes with the replies after it, so the kept turns still start
+        with a user message: templates such as Mistral's and Gemma's refuse a conversation
+        whose roles do not alternate."""
         room = self.backend.n_ctx - min(max_tokens, self.backend.n_ctx // 4)
-        kept = list(messages)
-        dropped = 0
+        check_messages(messages)
+        pieces = self._pieces()
+        newest = 2 if continue_reply else 1
+        # the newest message alone first: one too long for the context is refused at once
+        alone = len(pieces.content_tokens(messages[-1]["content"])) if messages else 0
+        kept, dropped = list(messages), 0
         while True:
-            tokens = self.prompt_tokens(kept)
-            if len(tokens) <= room:
-                return FitResult(kept, dropped, tokens)
-            removable = [i for i, m in enumerate(kept[:-1]) if m.get("role") != "system"]
-            if not removable:
+            n = alone if alone > room else pieces.length(kept, continue_reply)
+            if n <= room:
+                return FitResult(kept, dropped, pieces.tokens(kept, continue_reply))
+            removable = [i for i, m in enumerate(kept[:-newest]) if m.get("role") != "system"]
+            if not removable or alone > room:
                 raise ContextOverflowError(
-                    f"the message is {len(tokens)} tokens long but the context holds "
+                    f"the message is {n} tokens long but the context holds "
                     f"{self.backend.n_ctx} (with {self.backend.n_ctx - room} kept for the "
                     "reply); shorten it or raise the context size")
             del kept[removable[0]]
@@ -207,25 +259,31 @@ class ChatSession:
                  on_event: Callable[[StreamEvent], None] | None = None,
                  should_stop: Callable[[], bool] = lambda: False,
                  proposer: TreeProposer | None = None, keep_logits: bool = False,
-                 on_fit: Callable[[FitResult], None] | None = None) -> Reply:
+                 on_fit: Callable[[FitResult], None] | None = None,
+                 on_prefill: Callable[[PrefillProgress], None] | None = None,
+                 continue_reply: bool = False) -> Reply:
         """Reply to a conversation: fit it to the context (``on_fit`` hears how, before
-        decoding starts), then decode as ``generate_from_tokens`` does."""
-        fit = self.fit(messages, sampling.max_tokens)
+        decoding starts), then decode as ``generate_from_tokens`` does. ``continue_reply``:
+        go on with the last message, a reply cut short; the reply is what comes after it."""
+        fit = self.fit(messages, sampling.max_tokens, continue_reply)
         if on_fit is not None:
             on_fit(fit)
         reply = self.generate_from_tokens(fit.prompt_tokens, sampling, on_event, should_stop,
-                                          proposer, keep_logits)
+                                          proposer, keep_logits, on_prefill)
         return replace(reply, fit=fit)
 
     def generate_from_tokens(self, prompt: list[int], sampling: SamplingSettings = SamplingSettings(),
                              on_event: Callable[[StreamEvent], None] | None = None,
                              should_stop: Callable[[], bool] = lambda: False,
                              proposer: TreeProposer | None = None,
-                             keep_logits: bool = False) -> Reply:
+                             keep_logits: bool = False,
+                             on_prefill: Callable[[PrefillProgress], None] | None = None) -> Reply:
         """Reply to a tokenized prompt. ``proposer``: default the session's ADED drafter;
-        ``session.plain`` decodes one token per call (the baseline)."""
+        ``session.plain`` decodes one token per call (the baseline). ``on_prefill`` hears how
+        far the prompt has been read; Stop works there too (an empty "cancelled" reply)."""
         proposer = proposer or self.proposer
-        self._prefill(prompt)
+        if not self._prefill(prompt, on_prefill, should_stop):
+            return Reply("", [], ReplyStats(finish_reason="cancelled"))
         text = list(prompt)
         proposer.start(text)
         stream = TextStream(self.backend.piece)
@@ -254,16 +312,12 @@ class ChatSession:
             self._plain = self.new_proposer(AdedSettings(enabled=False))
         return self._plain
 
-    def _prefill(self, prompt: list[int]) -> None:
-        """Make the KV cache hold prompt[:-1], evaluating only what it does not hold yet."""
-        keep = common_prefix(self.kv_tokens, prompt[:-1])
-        if keep < len(self.kv_tokens) and not self.backend.seq_rm(0, keep, -1):
-            self.backend.clear()  # e.g. sliding-window caches cannot drop a partial range
-            keep = 0
-        if keep < len(prompt) - 1:
-            self.backend.eval_prompt(prompt[keep:-1], keep)
-        self.last_prefill = len(prompt) - 1 - keep
-        self.kv_tokens = list(prompt[:-1])
+    def _prefill(self, prompt: list[int], on_progress, should_stop) -> bool:
+        """Make the KV cache hold prompt[:-1], evaluating only what it does not hold yet, in
+        pieces (prefill.py); False when stopped part-way (``kv_tokens`` says how far)."""
+        self.kv_tokens, self.last_prefill = prefill(self.backend, self.kv_tokens, prompt[:-1],
+                                                    on_progress, should_stop)
+        return len(self.kv_tokens) == len(prompt) - 1
 
     def close(self) -> None:
         self.backend.close()

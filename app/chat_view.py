@@ -18,15 +18,17 @@ from PySide6.QtWidgets import QTextBrowser
 from aded_engine.reply_record import ReplyRecord
 
 from .attachment_chips import DocumentDialog, chips_html, documents_footer_html
+from .continuation import can_continue, continue_footer_html
 from .drafted import drafted_html
 from .markdown import code_blocks, to_html
 from .speed_meter import stats_line
-from .store import ERROR, PARTIAL, STOPPED, Message
+from .store import ERROR, INTERRUPTED, PARTIAL, STOPPED, Message
 from .theme import LIGHT, Theme, theme_for
 
 FLUSH_MS = 33  # ~30 Hz
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
-STATUS_NOTES = {PARTIAL: "writing…", STOPPED: "stopped", ERROR: "error"}
+STATUS_NOTES = {PARTIAL: "writing…", STOPPED: "stopped", ERROR: "error",
+                INTERRUPTED: "interrupted"}
 # the keys the transcript handles itself (Help > Keyboard shortcuts lists them)
 KEYS = (("Arrow keys, Page Up/Down", "move the caret, scroll"),
         ("Menu key, Shift+F10", "the actions of the message at the caret: copy, edit, "
@@ -41,13 +43,14 @@ DISPLAY_LIMIT = 20_000
 class ViewOptions:
     busy: bool = False  # a reply is streaming: no actions, no copy links
     show_drafts: bool = False  # replies as text with the accepted drafts highlighted
+    waiting: str = "…"  # in place of a reply that has no text yet (app/reading.py)
     theme: Theme = LIGHT
 
 
 def body_html(index: int, msg: Message, record: ReplyRecord, view: ViewOptions) -> str:
     muted = view.theme.muted
     if not msg.content and msg.status == PARTIAL:
-        return f"<p style=\"color:{muted};\"><i>…</i></p>"
+        return f"<p style=\"color:{muted};\"><i>{html.escape(view.waiting)}</i></p>"
     if view.show_drafts and msg.role == "assistant" and record.drafted_spans is not None:
         return drafted_html(msg.content, record.drafted_spans, view.theme)
     text, cut = msg.content[:DISPLAY_LIMIT], len(msg.content) - DISPLAY_LIMIT
@@ -66,6 +69,8 @@ def message_actions(index: int, msg: Message, is_last_reply: bool) -> list[tuple
         out.append(("Edit", f"act:edit:{index}"))
     if is_last_reply:
         out.append(("Regenerate", f"act:regen:{index}"))
+        if can_continue(msg):
+            out.append(("Continue", f"act:continue:{index}"))
     return out
 
 
@@ -100,6 +105,8 @@ def message_html(index: int, msg: Message, is_last_reply: bool, view: ViewOption
         details += documents_footer_html(record.documents, t)
     if record.error:
         details += f"<p style=\"color:{t.error};\">{html.escape(record.error)}</p>"
+    if is_last_reply and not view.busy:
+        details += continue_footer_html(index, msg, t)
     return (f"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"10\" "
             f"style=\"background-color:{bg}; color:{t.text}; border-left:4px solid {accent}; "
             f"margin-bottom:10px;\"><tr><td>"
@@ -114,6 +121,7 @@ class ChatView(QTextBrowser):
     """Signals:
         editRequested(int): index of a user message to edit and resend.
         regenerateRequested(): make the last reply again.
+        continueRequested(): go on with the last reply, cut short (app/continuation.py).
         versionRequested(int, int): index of a message and a step (-1, 1): show the
             previous or next version of that turn.
         copied(str): what was put on the clipboard (for a status message).
@@ -121,6 +129,7 @@ class ChatView(QTextBrowser):
 
     editRequested = Signal(int)
     regenerateRequested = Signal()
+    continueRequested = Signal()
     versionRequested = Signal(int, int)
     copied = Signal(str)
 
@@ -142,12 +151,15 @@ class ChatView(QTextBrowser):
         self._timer.timeout.connect(self.flush)
         self.renders = 0  # how many times the streaming reply was drawn (tests, profiling)
         self.show_drafts = False  # mark the tokens that came from accepted drafts
+        self.waiting = "…"  # shown by a reply with no text yet
         self.document().setDocumentMargin(12)
 
     # --- whole transcript -----------------------------------------------------------------
     def set_messages(self, messages: list[Message], busy: bool = False) -> None:
         self.messages = list(messages)
         self.busy = busy
+        if not busy:
+            self.waiting = "…"
         self.render_all()
 
     def render_all(self) -> None:
@@ -210,7 +222,14 @@ class ChatView(QTextBrowser):
             self.scroll_to_bottom()
 
     def view_options(self) -> ViewOptions:
-        return ViewOptions(self.busy, self.show_drafts, theme_for(self.palette()))
+        return ViewOptions(self.busy, self.show_drafts, self.waiting, theme_for(self.palette()))
+
+    def show_waiting(self, text: str) -> None:
+        """What the reply being written shows until its first text (e.g. how far the prompt
+        has been read); "" for the plain "…"."""
+        self.waiting = text or "…"
+        if self._stream_start >= 0:
+            self._draw_stream()
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().changeEvent(event)
@@ -223,6 +242,7 @@ class ChatView(QTextBrowser):
 
     def end_reply(self, text: str | None, status: str, stats: dict | None) -> None:
         self.busy = False
+        self.waiting = "…"
         if self.messages:
             last = self.messages[-1]
             if text is not None:
@@ -304,6 +324,8 @@ class ChatView(QTextBrowser):
             self.editRequested.emit(index)
         elif action == "regen":
             self.regenerateRequested.emit()
+        elif action == "continue":
+            self.continueRequested.emit()
         elif action == "version":
             self.versionRequested.emit(index, int(parts[3]))
         elif action == "doc":

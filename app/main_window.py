@@ -13,13 +13,15 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter
 
-from .attachment_drops import FileDrops
 from .appearance import Appearance
+from .attachment_drops import FileDrops
 from .conversation_pane import ConversationPane
 from .dialogs import ConversationDialog, ask_text, confirm, show_error
 from .export import export_conversation
 from .info_dialogs import InfoDialogs
+from .learned_sources import keep_stored
 from .model_menu import ModelMenu
+from .reopen import first_conversation
 from .reply import ReplyController
 from .server_panel import ServerPanel
 from .shortcuts_dialog import ShortcutsDialog
@@ -42,6 +44,9 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.owns_client = client is None
         self.client = client or EngineClient()
+        store.mark_interrupted()  # replies a crash cut short: their text stays, Continue goes on
+        # the tables forget what a crash or a kill left learned from deleted messages
+        self.client.learning.forget_sources(keep_stored(store))
         self.replies = ReplyController(store, self.client, settings, self)
         self.models = ModelMenu(self.client, settings, self)
         self.current_id: int | None = None
@@ -56,8 +61,7 @@ class MainWindow(QMainWindow):
         self._connect_controllers()
         self._connect_engine()
         self.refresh_sidebar()
-        first = self.sidebar.ids()
-        self.open_conversation(first[0] if first else None)
+        self.open_conversation(first_conversation(settings, self.sidebar.ids()))
 
     # --- construction ---------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -78,6 +82,7 @@ class MainWindow(QMainWindow):
         self.chat.show_drafts = self.settings.show_drafts
         self.chat.regenerateRequested.connect(self.regenerate)
         self.chat.versionRequested.connect(self.switch_version)
+        self.chat.continueRequested.connect(self.continue_reply)
         self.chat.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 2000))
         self.composer.send.connect(self.send_message)
         self.composer.stop.connect(self.replies.stop)
@@ -114,6 +119,7 @@ class MainWindow(QMainWindow):
                                  ("Next version of the last message", "Alt+Right", 1)):
             chat_menu.addAction(text, QKeySequence(keys),
                                 lambda s=step: self.switch_version(len(self.chat.messages) - 1, s))
+        chat_menu.addAction("Continue the reply", self.continue_reply)
         chat_menu.addAction("Stop", QKeySequence(Qt.Key_Escape), self.replies.stop)  # any focus
         chat_menu.addAction("System prompt and sampling…", self.edit_conversation_settings)
         chat_menu.addSeparator()
@@ -139,7 +145,9 @@ class MainWindow(QMainWindow):
         replies.started.connect(self.speed.start_reply)
         replies.promptFitted.connect(bar.context.on_prompt_fitted)
         replies.streamed.connect(self.chat.show_partial)
+        replies.reading.connect(self.chat.show_waiting)
         replies.measured.connect(self.speed.show_stats)
+        replies.measured.connect(bar.context.on_reply_measured)
         replies.saved.connect(self.on_reply_saved)
         replies.saved.connect(self.info.on_reply_saved)
         replies.notice.connect(bar.showMessage)
@@ -160,6 +168,7 @@ class MainWindow(QMainWindow):
         worker.loadFailed.connect(self.on_load_failed)
         worker.contextUsage.connect(bar.context.on_context_usage)
         worker.status.connect(bar.on_status)
+        self.client.learning.worker.notice.connect(bar.on_status)
         worker.tablesReset.connect(bar.on_tables_reset)
         for on_loaded in (bar.progress.on_load_ended, bar.model.on_loaded, bar.context.on_loaded,
                           bar.on_loaded, self.pane.welcome.on_load_ended, self.models.on_loaded,
@@ -201,6 +210,9 @@ class MainWindow(QMainWindow):
                                     reply is not None, self.client.info is not None)
         self.statusBar().context.on_conversation_shown()
         self.sidebar.set_current(self.current_id)  # the highlight follows what is shown
+        if reply is None:  # the meter follows the reply being written, else this chat's last
+            self.speed.show_last_reply(next((m.record for m in reversed(messages)
+                                             if m.role == "assistant"), None))
         if conv and reply is None:  # a reply's prompt is measured as it is fitted
             self.client.measure(conv.chat_messages())
         self.budget.schedule()  # the message being written counts against this conversation
@@ -241,6 +253,7 @@ class MainWindow(QMainWindow):
                        "cannot be undone."):
             return False
         self.client.forget(self.store.delete_conversation(conversation_id))
+        self.client.learning.forget_sources(keep_stored(self.store))  # every version, exactly
         if conversation_id == self.current_id:
             self.current_id = None
         self.refresh_sidebar()
@@ -307,6 +320,15 @@ class MainWindow(QMainWindow):
         self.show_conversation()
         return True
 
+    def continue_reply(self) -> bool:
+        """Chat > Continue the reply: go on with a reply cut short (app/continuation.py)."""
+        if self.replies.continue_reply(self.current_id):
+            return True
+        if not self.replies.reply:
+            self.statusBar().showMessage("Nothing to continue: the last reply was not cut short "
+                                         "by the length limit.", 5000)
+        return False
+
     def on_reply_saved(self, conversation_id: int, text: str, status: str, stats: dict) -> None:
         if conversation_id == self.current_id:
             self.chat.end_reply(text, status, stats)
@@ -341,7 +363,10 @@ class MainWindow(QMainWindow):
         return self.info.speed_history(self.current_id, (self.client.info or {}).get("model"))
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """Stop a reply, keep what was written (status 'stopped'), end the engine thread."""
+        """Stop a reply, keep what was written (status 'stopped'), end the engine thread;
+        remember the conversation shown (app/reopen.py)."""
         self.server_panel.shutdown()  # before the engine: its request stops at once
         self.replies.close(shutdown_engine=self.owns_client)
+        self.settings.last_conversation = self.current_id or 0
+        save_settings(self.settings)
         event.accept()

@@ -21,10 +21,14 @@ from dataclasses import dataclass, field, replace
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from aded_engine.prefill import PrefillProgress
 from aded_engine.reply_record import ReplyRecord
 
 from .attachments import Attachment, conversation_documents
+from .continuation import can_continue, earlier_learning
 from .drafted import extend_spans
+from .learned_sources import reply_source
+from .reading import reading_text
 from .settings import AppSettings, sampling_settings
 from .store import (COMPLETE, ERROR, NEW_TITLE, PARTIAL, STOPPED, Conversation,
                     ConversationStore, Message, title_from)
@@ -51,6 +55,7 @@ class ReplyInFlight:
     saved_at: float  # time.monotonic() of the last save
     text: str = ""
     drafted: list[list[int]] = field(default_factory=list)  # character spans from accepted drafts
+    earlier: Message | None = None  # Continue: the reply as it was before (app/continuation.py)
     question_id: int = 0  # the user message it answers (its prompt is saved if it has documents)
 
     def add(self, text: str, pieces: list[tuple[str, bool]]) -> None:
@@ -70,6 +75,7 @@ class ReplyController(QObject):
         busyChanged(bool): a reply is being written (True), or no longer (False).
         started(): a new reply is being written.
         promptFitted(int): prompt tokens of the reply being written.
+        reading(str): how far its prompt has been read (before the first token).
         streamed(str, object): the reply so far and its drafted character spans.
         measured(object): ReplyRecord of the reply so far.
         saved(int, str, str, object): conversation id, text, status and statistics (the
@@ -82,6 +88,7 @@ class ReplyController(QObject):
     busyChanged = Signal(bool)
     started = Signal()
     promptFitted = Signal(int)
+    reading = Signal(str)
     streamed = Signal(str, object)
     measured = Signal(object)
     saved = Signal(int, str, str, object)
@@ -98,6 +105,7 @@ class ReplyController(QObject):
         worker = client.worker  # queued onto this (the GUI) thread
         worker.fitted.connect(self.on_fitted)
         worker.prompted.connect(self.on_prompted)
+        worker.reading.connect(self.on_reading)
         worker.token.connect(self.on_token)
         worker.step.connect(self.on_step)
         worker.finished.connect(self.on_finished)
@@ -109,8 +117,9 @@ class ReplyController(QObject):
         """Commit the user's message with its ``attachments`` to the conversation (a new one
         if None or gone), or as a new version of message ``replace_from`` (an edit: the old
         message keeps its replies on its own branch), and start the reply. Returns the
-        message's id, or None when refused (a reply is being written, the text is blank, no
-        model is loaded): then nothing is stored."""
+        message's id, or None when
+        refused (a reply is being written, the text is blank, no model is loaded): then
+        nothing is stored."""
         if self.reply or not text.strip():
             return None
         if self.client.info is None:
@@ -156,20 +165,51 @@ class ReplyController(QObject):
         question = conv.messages[-1]
         request = self.client.generate(conv.chat_messages(), sampling, self.settings.aded,
                                        question.content, attachments=question.attachments,
-                                       documents=conversation_documents(conv.messages))
+                                       documents=conversation_documents(conv.messages),
+                                       learn_source=reply_source(self.store, message_id))
         if not request:  # refused (a model is loading): the user's message stays, unanswered
             self.store.delete_messages_from(conv.id, message_id)  # an earlier version returns
             self.shown.emit(self.store.get_conversation(conv.id))
             return False
-        self.reply = ReplyInFlight(request, conv.id, message_id, time.monotonic(),
-                                   question_id=question.id)
         conv.messages.append(new_version(Message(message_id, "assistant", "", PARTIAL,
                                                  model=model), old))
+        self._begin(ReplyInFlight(request, conv.id, message_id, time.monotonic(),
+                                  question_id=question.id), conv)
+        return True
+
+    def continue_reply(self, conversation_id: int | None) -> bool:
+        """Go on with the conversation's last reply where it was cut short (the length
+        limit, or the program ended while writing it): the new text is appended to it."""
+        conv = self.store.get_conversation(conversation_id) if conversation_id else None
+        if (self.reply or self.client.info is None or conv is None or not conv.messages
+                or not can_continue(conv.messages[-1])):
+            return False
+        last = conv.messages[-1]
+        table, texts = earlier_learning(conv.messages)
+        loaded = table == self.client.info.get("fingerprint")
+        sampling = sampling_settings(self.settings.sampling_values(conv.sampling))
+        request = self.client.generate(conv.chat_messages(), sampling, self.settings.aded,
+                                       conv.messages[-2].content, continue_from=last.content,
+                                       learned_before=texts if loaded else (),
+                                       documents=conversation_documents(conv.messages),
+                                       learn_source=reply_source(self.store, last.id))
+        if not request:
+            return False
+        if table and not loaded:  # another model's table learned it: forget it there
+            self.client.forget({table: list(texts)})
+        self.store.update_message(last.id, status=PARTIAL)
+        self._begin(ReplyInFlight(request, conv.id, last.id, time.monotonic(), last.content,
+                                  [list(s) for s in last.record.drafted_spans or ()], last),
+                    self.store.get_conversation(conv.id))
+        return True
+
+    def _begin(self, reply: ReplyInFlight, conv: Conversation) -> None:
+        """The engine took the request: show ``conv``, with the reply being written last."""
+        self.reply = reply
         self.shown.emit(conv)
         self.started.emit()
         self.busyChanged.emit(True)
         self.notice.emit("Writing…", 0)
-        return True
 
     def stop(self) -> None:
         if self.reply:
@@ -187,6 +227,12 @@ class ReplyController(QObject):
         if dropped:
             self.notice.emit(f"The conversation is longer than the context: the {dropped} "
                              f"oldest message(s) were left out of this reply's prompt.", 15000)
+
+    def on_reading(self, request_id: int, progress: PrefillProgress) -> None:
+        if self._is_current(request_id):
+            text = reading_text(progress)
+            self.reading.emit(text)
+            self.notice.emit(text, 0)
 
     def on_prompted(self, request_id: int, content: str) -> None:
         """The question with its documents as the model was given it: later turns send the
@@ -214,6 +260,10 @@ class ReplyController(QObject):
             return
         status = STOPPED if record.finish_reason == "cancelled" else COMPLETE
         self.measured.emit(record)
+        earlier = self.reply.earlier
+        if earlier is not None:  # Continue: one message, one record over both runs
+            text = earlier.content + text
+            record = earlier.record.followed_by(record)
         self._end(text, status, replace(record, drafted_spans=self.reply.spans()))
         self.notice.emit(("Stopped" if status == STOPPED else "Done")
                          + FINISH_NOTES.get(record.finish_reason, ""), 5000)
@@ -222,6 +272,11 @@ class ReplyController(QObject):
         if not self._is_current(request_id):
             return
         reply = self.reply
+        if reply.earlier is not None:  # Continue failed: the reply stays as it was
+            self._end(reply.earlier.content, reply.earlier.status, reply.earlier.record)
+            self.notice.emit("The reply could not be continued: " + message, 15000)
+            self.problem.emit("Could not continue the reply", message)
+            return
         if kind == "overflow" and not reply.text:
             # nothing was generated: drop the empty reply row; the user's message stays
             self.store.delete_messages_from(reply.conversation_id, reply.message_id)
@@ -244,8 +299,10 @@ class ReplyController(QObject):
             wait_until(lambda: not (self.reply and self.client.busy), 30)
         QCoreApplication.sendPostedEvents()  # deliver the worker's last token/finished signals
         if self.reply:  # the engine did not answer: keep what arrived
-            self._end(self.reply.text, STOPPED,
-                      ReplyRecord(finish_reason="cancelled", measured=False))
+            record = ReplyRecord(finish_reason="cancelled", measured=False)
+            if self.reply.earlier is not None:
+                record = self.reply.earlier.record.followed_by(record)
+            self._end(self.reply.text, STOPPED, record)
 
     def _end(self, text: str, status: str, record: ReplyRecord) -> None:
         reply, self.reply = self.reply, None

@@ -30,6 +30,7 @@ from aded_engine.session import (ChatSession, ContextOverflowError, FitResult, S
                                  StreamEvent)
 
 from .document_prompt import DocumentPrompts, count_budget
+from .learning import LearningClient
 
 
 @dataclass
@@ -39,11 +40,20 @@ class GenerateRequest:
     sampling: SamplingSettings
     aded: bool = True
     learn_user_text: str = ""  # learned together with the reply when it completes
+    # Continue: the reply so far (the last of ``messages``), which the new text extends,
+    # and what the loaded model's table learned of the exchange before (forgotten when the
+    # whole is learned, or when the continuation is not learned: a table holds only what
+    # the stored message says it does)
+    continue_from: str | None = None
+    learned_before: tuple[str, ...] = ()
     # documents: the last user message's attachments (its text, ``learn_user_text``, is the
     # question they go with: the prompt is made of both), and every attachment of the
     # conversation (the drafter learns them whole)
     attachments: tuple = ()
     documents: tuple = ()
+    # the source the exchange is learned as (app/learned_sources.py): forgotten exactly when
+    # its message is deleted; learning it again (Continue) replaces what it taught
+    learn_source: str = ""
 
 
 @dataclass
@@ -61,11 +71,14 @@ class EngineWorker(QObject):
     """Owns the ChatSession; lives in the engine thread.
 
     Signals:
-        loadProgress(float): model loading, 0..1 (emitted by the client's poll timer).
+        loadProgress(float, str): model loading, 0..1, and the phase running ("Checking
+            batch cost…"; aded_engine/load_phases.py); emitted by the client's poll timer.
         loaded(dict): the session's info; loadFailed(str): why the model did not load.
         fitted(int, int, int): request id, turns dropped to fit the context, prompt tokens.
         prompted(int, str): request id, the user message as the model was given it (made
             from the question and its documents; only for a message with attachments).
+        reading(int, object): request id, PrefillProgress of reading the prompt (before the
+            first token; Stop works there too).
         token(int, str, list): request id, new text of one verification step, and that text
             token by token as (text, came from an accepted draft) pairs.
         step(int, object): request id, ReplyRecord of the reply so far.
@@ -78,11 +91,12 @@ class EngineWorker(QObject):
         tablesReset(bool, str): the learned tables were deleted (True), or why not (False).
     """
 
-    loadProgress = Signal(float)
+    loadProgress = Signal(float, str)
     loaded = Signal(dict)
     loadFailed = Signal(str)
     fitted = Signal(int, int, int)
     prompted = Signal(int, str)
+    reading = Signal(int, object)
     token = Signal(int, str, list)
     step = Signal(int, object)
     finished = Signal(int, str, object)
@@ -97,6 +111,7 @@ class EngineWorker(QObject):
         self.host = SessionHost()  # the loaded session, shared with the API server
         self._stop = stop_event
         self.load_fraction = 0.0  # read by the client's timer while a load runs
+        self.load_phase = ""
         self.documents = DocumentPrompts()
         self.latest_count = 0  # set by the client: earlier count requests are out of date
 
@@ -104,11 +119,11 @@ class EngineWorker(QObject):
     def session(self) -> ChatSession | None:
         return self.host.session
 
-    def _note_progress(self, fraction: float) -> None:
+    def _note_progress(self, fraction: float, phase: str) -> None:
         # Called by llama.cpp through a ctypes callback. Emitting a Qt signal from inside
         # that callback corrupts the refcount of True (PySide6 6.x; the interpreter aborts
-        # at exit), so only a float is stored here and the GUI thread polls it.
-        self.load_fraction = fraction
+        # at exit), so only a float and a str are stored here and the GUI thread polls them.
+        self.load_fraction, self.load_phase = fraction, phase
 
     @Slot(str, object)
     def load(self, path: str, settings) -> None:
@@ -165,8 +180,10 @@ class EngineWorker(QObject):
                 self.prompted.emit(rid, built.content)
             # ADED off: the session's plain proposer (one token per call, same loop)
             proposer = None if req.aded else self.session.plain
-            reply = self.session.generate(messages, req.sampling, on_event, self._stop.is_set,
-                                          proposer, on_fit=on_fit)
+            reply = self.session.generate(
+                messages, req.sampling, on_event, self._stop.is_set, proposer, on_fit=on_fit,
+                on_prefill=lambda progress: self.reading.emit(rid, progress),
+                continue_reply=req.continue_from is not None)
         except ContextOverflowError as exc:  # raised by fitting: nothing was generated
             self.failed.emit(rid, "overflow", str(exc))
             return
@@ -179,15 +196,18 @@ class EngineWorker(QObject):
             self.failed.emit(rid, "error", f"{type(exc).__name__}: {exc}")
             return
         learned_by = None
-        if reply.stats.finish_reason in ("stop", "length") and reply.text.strip():
+        whole = (req.continue_from or "") + reply.text
+        learn = reply.stats.finish_reason in ("stop", "length") and whole.strip()
+        if learn or req.learned_before:
             try:
-                self.session.learn_exchange([req.learn_user_text, reply.text])
-                learned_by = self.session.fingerprint  # to forget it on delete
+                self.session.learn_exchange([req.learn_user_text, whole] if learn else [],
+                                            req.learned_before, req.learn_source or None)
+                learned_by = self.session.fingerprint if learn else None  # forgotten on delete
             except Exception as exc:  # a full disk must not lose the reply
                 self.status.emit(f"Could not save the learned table: {exc}")
         self.finished.emit(rid, reply.text, ReplyRecord.of(
             reply.stats, dropped_turns=reply.fit.dropped, learned_by=learned_by,
-            documents=footer))
+            learned_source=req.learn_source or None if learned_by else None, documents=footer))
 
     @Slot(list)
     def measure(self, messages: list) -> None:
@@ -294,6 +314,8 @@ class EngineClient(QObject):
         worker.failed.connect(self._on_done)
         worker.loaded.connect(self._on_loaded)
         worker.loadFailed.connect(self._on_load_failed)
+        # what the tables were taught, and forgetting it: the same thread, after the reply
+        self.learning = LearningClient(worker, self.thread, self)
         self.thread.start()
         self._poll = QTimer(self)
         self._poll.setInterval(100)
@@ -310,14 +332,16 @@ class EngineClient(QObject):
         if self.busy or self.loading:
             return False
         self.loading = True
-        self.worker.load_fraction = 0.0
+        self.worker.load_fraction, self.worker.load_phase = 0.0, ""
         self._poll.start()
         self._load.emit(path, settings)
         return True
 
     def generate(self, messages: list[dict], sampling: SamplingSettings, aded: bool = True,
-                 learn_user_text: str = "", attachments: tuple = (),
-                 documents: tuple = ()) -> int:
+                 learn_user_text: str = "", continue_from: str | None = None,
+                 learned_before: tuple[str, ...] = (), attachments: tuple = (),
+                 documents: tuple = (), learn_source: str = "") -> int:
+        """Ask for a reply (see GenerateRequest); its id, or 0 when refused."""
         if self.busy or self.loading or self.info is None:
             return 0
         self._next_id += 1
@@ -325,8 +349,8 @@ class EngineClient(QObject):
         self.busy = True
         self.stop_event.clear()
         self._generate.emit(GenerateRequest(self._next_id, messages, sampling, aded,
-                                            learn_user_text, tuple(attachments),
-                                            tuple(documents)))
+                                            learn_user_text, continue_from, learned_before,
+                                            tuple(attachments), tuple(documents), learn_source))
         return self._next_id
 
     def count(self, messages: list[dict], question: str, attachments: list,
@@ -378,7 +402,7 @@ class EngineClient(QObject):
             self.busy = False
 
     def _report_progress(self) -> None:
-        self.worker.loadProgress.emit(self.worker.load_fraction)
+        self.worker.loadProgress.emit(self.worker.load_fraction, self.worker.load_phase)
 
     def _on_loaded(self, info: dict):
         self._poll.stop()

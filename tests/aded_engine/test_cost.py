@@ -80,3 +80,21 @@ def test_cached_curve_is_remeasured_when_the_machine_disagrees(demo_model_path, 
     again = cached_cost_curve(backend, cache, "k", sizes=(1, 2, 4))
     assert again.ms == curve.ms  # agrees with the machine: the cache is used
     backend.close()
+
+
+def test_a_cached_curve_off_by_a_few_times_is_rescaled_not_measured_again(demo_model_path,
+                                                                          tmp_path):
+    import json
+
+    from aded_engine.backend import BackendSettings, LlamaBackend
+    from aded_engine.cost import cached_cost_curve
+
+    backend = LlamaBackend(demo_model_path, BackendSettings(n_ctx=256, n_threads=2))
+    cache = tmp_path / "cost.json"
+    cache.write_text(json.dumps({"k": {"sizes": [1, 2], "ms": [60000.0, 90000.0]}}))
+    # "a few times": here any factor, so that a loaded test machine cannot change the case
+    curve = cached_cost_curve(backend, cache, "k", sizes=(1, 2, 4), agree=1.0, rescale=1e9)
+    assert curve.sizes == [1, 2] and curve.ms == [60000.0, 90000.0]  # nothing re-measured
+    assert curve.single_token_ms < 1000 and curve.relative(2) == 1.5  # today's scale, its shape
+    assert json.loads(cache.read_text())["k"]["ms"] == [60000.0, 90000.0]
+    backend.close()

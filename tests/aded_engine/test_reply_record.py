@@ -1,6 +1,8 @@
 """ReplyRecord: the decode loop's numbers plus what the app adds, as one typed record that
 writes the same JSON the conversation file has always held, and reads any row tolerantly."""
 
+from dataclasses import replace
+
 from aded_engine.decode import ReplyStats
 from aded_engine.reply_record import ReplyRecord
 
@@ -57,3 +59,28 @@ def test_broken_and_old_rows_read_as_defaults():
     assert bad.tokens_per_call == 3.0 and isinstance(bad.tokens_per_call, float)
     assert bad.drafted_spans == ((1, 2), (7, 8))
     assert bad.measured  # it has a "tokens" field, however broken
+
+
+def test_a_continued_reply_is_one_record_over_both_runs():
+    first = ReplyRecord.from_json(dict(ROW, finish_reason="length"))
+    later = ReplyRecord.from_json({
+        "tokens": 30, "seconds": 3.0, "tokens_per_s": 10.0, "calls": 20, "tokens_per_call": 1.5,
+        "nodes_verified": 15, "drafts_accepted": 3, "acceptance_rate": 0.2,
+        "draft_share": 0.003, "speedup": 1.0, "finish_reason": "stop",
+        "baseline_ms_per_token": 70.0, "learned_by": "fp2", "drafted_spans": [[3, 9], [40, 44]]})
+    whole = first.followed_by(later)
+    assert (whole.tokens, whole.seconds, whole.calls) == (50, 4.0, 30)
+    assert (whole.nodes_verified, whole.drafts_accepted) == (20, 6)
+    assert (whole.tokens_per_s, whole.tokens_per_call, whole.acceptance_rate) == (12.5, 1.667, 0.3)
+    assert whole.draft_share == 0.0025  # time-weighted: (0.001 * 1 + 0.003 * 3) / 4
+    assert whole.speedup == 1.3  # time-weighted: (2.2 * 1 + 1.0 * 3) / 4
+    assert (whole.finish_reason, whole.baseline_ms_per_token, whole.learned_by) == (
+        "stop", 70.0, "fp2")
+    assert whole.drafted_spans == ((3, 9), (40, 44))
+    assert whole.measured
+
+    too_short = ReplyRecord.from_json({"tokens": 4, "seconds": 1.0, "speedup": None})
+    assert first.followed_by(too_short).speedup == 2.2  # only the run that measured one
+    assert first.followed_by(ReplyRecord(finish_reason="cancelled", measured=False)) == replace(
+        first, finish_reason="cancelled")  # the engine gave no numbers: the first run's stand
+    assert ReplyRecord(measured=False).followed_by(later) == later

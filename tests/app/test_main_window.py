@@ -4,7 +4,7 @@ SQLite file: send, stream, stop, regenerate, edit, delete, errors, reopen."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from aded_engine.paths import tables_dir
@@ -260,9 +260,9 @@ def test_drafted_tokens_view_marks_a_streamed_reply(qtbot, make_window):
     spans = reply.stats["drafted_spans"]
     assert all(0 <= s < e <= len(reply.content) for s, e in spans)
     assert sorted(spans) == spans
-    assert "drafted by ADED and accepted" in window.chat.toPlainText()
+    assert "came from drafts the model accepted" in window.chat.toPlainText()
     window.drafts_action.trigger()
-    assert "drafted by ADED" not in window.chat.toPlainText()
+    assert "came from drafts" not in window.chat.toPlainText()
 
 
 def test_dropped_turns_are_reported(qtbot, make_window):
@@ -653,3 +653,78 @@ def test_theme_from_the_view_menu_is_applied_and_remembered(qtbot, make_window):
         assert again.view_menu.theme_actions["dark"].isChecked()
     finally:
         window.appearance.apply("system")
+
+
+def chat_action(window, text):
+    chat_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Chat")
+    return next(a for a in chat_menu.actions() if a.text() == text)
+
+
+def test_continue_from_the_chat_menu_and_the_reply_footer(qtbot, make_window, settings_for):
+    window = make_window(settings_for(max_tokens=8))
+    send_and_wait(qtbot, window, "Count from 1 to 30, separated by commas.")
+    cut = db_messages(window)[-1]
+    assert cut.stats["finish_reason"] == "length"
+    assert "reply length limit" in window.chat.toPlainText()  # the footer says why
+    assert 'href="act:continue:1"' in window.chat.toHtml().replace("&quot;", '"')
+    chat_action(window, "Continue the reply").trigger()
+    assert window.replies.reply is not None
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
+    (_, whole) = db_messages(window)
+    assert whole.id == cut.id and whole.content.startswith(cut.content)
+    assert whole.stats["tokens"] == 16 and whole.content in window.chat.toPlainText()
+
+    window.chat.on_anchor(QUrl("act:continue:1"))  # the footer's link: once more
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
+    assert db_messages(window)[-1].stats["tokens"] == 24
+
+
+def test_continue_says_so_when_there_is_nothing_to_continue(qtbot, make_window):
+    window = make_window()
+    assert not window.continue_reply()
+    assert "Nothing to continue" in window.statusBar().currentMessage()
+
+
+def test_the_speed_panel_follows_the_conversation_shown(qtbot, make_window):
+    window = make_window()
+    send_and_wait(qtbot, window, "Count from 1 to 30, separated by commas.")
+    first = window.current_id
+    figure = window.speed.values["tokens_per_s"].text()
+    assert figure.endswith("tok/s")
+    window.new_conversation()
+    assert all(label.text() == "–" for label in window.speed.values.values())
+    window.open_conversation(first)
+    assert window.speed.values["tokens_per_s"].text() == figure
+
+
+def test_the_context_counter_moves_while_a_reply_streams(qtbot, make_window, settings_for):
+    window = make_window(settings_for(max_tokens=64))
+    label = window.statusBar().context
+    seen = []
+    window.replies.measured.connect(lambda _record: seen.append(label.used))
+    send_and_wait(qtbot, window, "Tell me a long story about a dragon and a knight.")
+    assert len(set(seen)) >= 3 and seen == sorted(seen)  # it grew as the reply streamed
+    reply = db_messages(window)[-1]
+    assert seen[-1] == label.prompt + reply.stats["tokens"]
+
+
+def test_a_long_prompt_shows_how_far_it_is_read_and_stop_works_there(qtbot, make_window,
+                                                                     settings_for):
+    window = make_window(settings_for(max_tokens=32))
+    text = " ".join(f"item {i} is a {['red', 'blue', 'green'][i % 3]} box" for i in range(120))
+    shown = []
+    window.replies.reading.connect(shown.append)
+    assert window.send_message(text + "\nSummarize.")
+    qtbot.waitUntil(lambda: bool(shown), timeout=REPLY_TIMEOUT_MS)
+    assert shown[0].startswith("Reading the prompt: 0 / ")
+    assert shown[0] in window.chat.toPlainText()  # in place of the bare "…"
+    window.replies.stop()  # while the first 512 tokens are read
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
+    assert shown[-1].startswith("Reading the prompt: 512 / ")  # no further: stopped there
+    assert "tok/s" in shown[-1] and "left" in shown[-1]
+    reply = db_messages(window)[-1]
+    assert reply.status == STOPPED and reply.content == "" and reply.stats["tokens"] == 0
+    assert "Reading the prompt" not in window.chat.toPlainText()
+    window.new_conversation()
+    send_and_wait(qtbot, window, "Say hi.")  # the engine is consistent and answers again
+    assert db_messages(window)[-1].status == COMPLETE
