@@ -36,12 +36,7 @@ class TeachDialog(QDialog):
         self.rows: list[TaughtRow] = []
         self.setWindowTitle("Teach from documents")
         self.resize(640, 420)
-        model = (client.info or {}).get("model")
-        intro = QLabel(
-            f"Documents taught here join what <b>{model}</b> (and every model with its "
-            "tokenizer) has learned for drafting: replies that reuse their wording are "
-            "written faster. They are not shown to the model as context; attach a file to a "
-            "message for that." if model else "Load a model first (Model menu).")
+        self.intro = intro = QLabel()
         intro.setWordWrap(True)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Document", "Tokens", "Taught"])
@@ -78,8 +73,18 @@ class TeachDialog(QDialog):
         worker.taught.connect(self.on_taught)
         worker.teachFailed.connect(self.on_failed)
         worker.teachEnded.connect(self.on_ended)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the loaded model's documents (the dialog is kept and shown again)."""
+        model = (self.client.info or {}).get("model")
+        self.intro.setText(
+            f"Documents taught here join what <b>{model}</b> (and every model with its "
+            "tokenizer) has learned for drafting: replies that reuse their wording are "
+            "written faster. They are not shown to the model as context; attach a file to a "
+            "message for that." if model else "Load a model first (Model menu).")
         self._update_buttons()
-        if client.info is not None:
+        if self.client.info is not None:
             self.learning.list_documents()
 
     # --- requests -------------------------------------------------------------------------
