@@ -35,9 +35,11 @@ from .backend import (BackendSettings, LlamaBackend, ModelLoadError, check_gguf_
 from .cost import backend_cost_curve, measure_cost_curve
 from .json_map import read_json_entry, write_json_entry
 from .paths import cache_dir
+from .set_aside import add_notes, take_notes
 
 MODES = ("full", "no-repack", "single-row")
 REFUSED = "refused"
+NOTE = "set aside: "  # a line of the child's output that names a file it set aside
 PROBE_TIMEOUT_S = 600  # a very large model may take minutes to load; a hang gives no verdict
 # Test-only: a comma-separated list of modes in which the probe child kills itself with
 # SIGILL after loading the model, as ggml's AMX kernels do.
@@ -147,11 +149,14 @@ def run_child(path: Path, settings: BackendSettings, mode: str) -> int | None:
     package_parent = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     try:
-        return subprocess.run(child_command() + [job], env=env, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=PROBE_TIMEOUT_S).returncode
+        done = subprocess.run(child_command() + [job], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              timeout=PROBE_TIMEOUT_S, text=True, errors="replace")
     except subprocess.TimeoutExpired:
         return None
+    # files the child set aside (it reads the batch-cost cache): said by this process
+    add_notes([line[len(NOTE):] for line in done.stdout.splitlines() if line.startswith(NOTE)])
+    return done.returncode
 
 
 def main(argv: list[str]) -> int:
@@ -163,6 +168,8 @@ def main(argv: list[str]) -> int:
     measure_cost_curve(backend, (1, 8), repeats=1)  # the probe: always one batch of 8 rows
     backend_cost_curve(backend, Path(job["cost_cache"]))  # so the parent finds it cached
     backend.close()
+    for note in take_notes():
+        print(NOTE + note, flush=True)
     return 0
 
 

@@ -34,3 +34,9 @@ def take_notes() -> list[str]:
         out = list(_notes)
         _notes.clear()
     return out
+
+
+def add_notes(messages: list[str]) -> None:
+    """Notes of files another process set aside (the probe child), to be said here."""
+    with _lock:
+        _notes.extend(messages)
