@@ -122,8 +122,9 @@ class ReplyController(QObject):
         nothing is stored."""
         if self.reply or not text.strip():
             return None
-        if self.client.info is None:
-            self.notice.emit("Load a model first (Model menu).", 5000)
+        if self.client.info is None:  # the message stays in the box, to send once one is
+            self.notice.emit("The model is still loading: send again when it says Loaded."
+                             if self.client.loading else "Load a model first (Model menu).", 5000)
             return None
         conv = self.store.get_conversation(conversation_id) if conversation_id else None
         if conv is None:

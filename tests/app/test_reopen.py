@@ -66,3 +66,21 @@ def test_the_setting_off_starts_with_nothing_loaded(qtbot, window_store, demo_mo
         assert not window.client.loading and window.client.info is None
     finally:
         window.close()
+
+
+def test_a_message_sent_while_the_last_model_loads_says_to_wait(qtbot, window_store,
+                                                                demo_model, settings_for):
+    window = open_window(parse_args([]), window_store,
+                         settings_for(recent_models=[str(demo_model)]))
+    qtbot.addWidget(window)
+    try:
+        assert window.client.loading
+        window.composer.edit.setPlainText("Hello?")
+        assert not window.send_message("Hello?")
+        assert window.statusBar().currentMessage().startswith("The model is still loading")
+        assert window.composer.edit.toPlainText() == "Hello?"  # kept, nothing stored
+        assert window_store.list_conversations() == []
+        # closing waits for the engine thread, which must not be left loading
+        qtbot.waitUntil(lambda: window.client.info is not None, timeout=120_000)
+    finally:
+        window.close()
