@@ -70,6 +70,12 @@ class BudgetLine(QWidget):
         for button in self.offers:
             button.hide()
 
+    def show_waiting(self, text: str) -> None:
+        """No count yet: say when it comes (the offers wait for it)."""
+        self.clear()
+        self.label.setText(text)
+        self.label.setStyleSheet(f"color: {theme_for(self.palette()).muted};")
+
     def blocks_send(self) -> bool:
         """The message as counted cannot be sent whole and no offer was taken yet."""
         return self.count is not None and self.count.too_long
@@ -156,6 +162,9 @@ class BudgetCounter(QObject):
         messages = conv.chat_messages() if conv else []
         sampling = self.settings.sampling_values(conv.sampling if conv else {})
         self.request = self.client.count(messages, text, attachments, sampling["max_tokens"])
+        if self.request and self.client.busy:  # the engine thread answers after the reply
+            self.composer.budget.show_waiting("Tokens are counted when the reply being "
+                                              "written ends.")
 
     def on_counted(self, count: BudgetCount) -> None:
         if count.request_id != self.request:

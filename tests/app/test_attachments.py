@@ -188,8 +188,13 @@ def test_attach_ask_reply_then_chip_export_and_delete_erases_the_text_from_the_f
     window.composer.edit.setPlainText("What is the code word for the launch?")
     window.composer.on_submit()  # what Enter does
     assert window.replies.reply is not None
-    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
     assert not window.composer.tray.attachments  # sent with the message
+    window.composer.edit.setPlainText("And when is the launch?")  # typed during the reply
+    window.budget.count_now()  # (the pause in typing)
+    assert window.composer.budget.label.text().startswith("Tokens are counted when the reply")
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.composer.budget.count is not None, timeout=COUNT_TIMEOUT_MS)
+    assert window.composer.budget.count.history_tokens > 0  # the document is in the history now
 
     user, reply = window.store.messages(window.current_id)
     assert [a.name for a in user.attachments] == ["notes.txt"]
