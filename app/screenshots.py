@@ -2,8 +2,9 @@
 
 Everything shown is real: the demo model answers in a throw-away data folder, one finished
 conversation with a code block (``conversation.png``), the speed meter while a second
-reply streams (``mid-reply.png``), and the "Mark drafted tokens" view of a reply that
-repeats earlier text (``drafted.png``).
+reply streams (``mid-reply.png``), the "Mark drafted tokens" view of a reply that
+repeats earlier text (``drafted.png``), and a question about an attached document, with its
+chip, the reply's footer and a second document waiting in the composer (``attachment.png``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ CODE_PROMPT = ("Write a Python function that reverses a list. Put the code in a 
 STREAM_PROMPT = ("Write a Python class for a bank account with deposit and withdraw "
                  "methods, then explain it.")
 REPEAT_PROMPT = "Write the same class again, unchanged."
+DOCUMENT = ("# Release notes 2.4\n\n- Exports now keep attached documents.\n"
+            "- The sidebar can be hidden with Ctrl+B.\n- Replies stop at once with Esc.\n"
+            "- Fixed: long pastes were refused without saying why.\n")
+DOCUMENT_PROMPT = "List the changes in these release notes."
+NEXT_QUESTION = "Which of these changes affect exports?"
 SIZE = (1280, 800)
-SHOTS = ("conversation.png", "mid-reply.png", "drafted.png")
+SHOTS = ("conversation.png", "mid-reply.png", "drafted.png", "attachment.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(*SIZE)
     window.show()
     window.models.load_demo()
-    if not wait_until(lambda: window.client.info is not None, 300):
+    # a first start in a fresh data folder measures the machine (minutes when it is busy)
+    if not wait_until(lambda: window.client.info is not None, 900):
         print("the demo model did not load", file=sys.stderr)
         return 1
 
@@ -70,6 +77,21 @@ def main(argv: list[str] | None = None) -> int:
     window.chat.scroll_to_bottom()
     window.grab().save(str(out / "drafted.png"))
     window.drafts_action.trigger()  # leave the setting as it was (throw-away folder anyway)
+
+    window.new_conversation()
+    notes = Path(tmp.name) / "release-notes.md"
+    notes.write_text(DOCUMENT, encoding="utf-8")
+    tray = window.composer.tray
+    tray.attach_paths([notes])
+    wait_until(lambda: not tray.reading, 60)
+    window.send_message(DOCUMENT_PROMPT)
+    wait_until(lambda: window.replies.reply is None, 300)
+    tray.attach_paths([notes])  # the next message's attachment, counted while typing
+    window.composer.edit.setPlainText(NEXT_QUESTION)
+    wait_until(lambda: not tray.reading and window.composer.budget.count is not None, 60)
+    wait_until(lambda: False, 0.3)
+    window.chat.verticalScrollBar().setValue(0)
+    window.grab().save(str(out / "attachment.png"))
     window.close()
     store.close()
     for name in SHOTS:
