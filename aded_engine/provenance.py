@@ -70,9 +70,9 @@ def unpack(records, tokens: np.ndarray, offsets: np.ndarray, n_vocab: int) -> di
     out: dict[str, Source] = {}
     run = 0
     for r in records:
-        if not (isinstance(r, dict) and all(isinstance(r.get(k), str) for k in ("id", "name", "date"))
-                and isinstance(r.get("runs"), int) and not isinstance(r["runs"], bool)
-                and r["runs"] >= 0) or r["id"] in out:
+        named = isinstance(r, dict) and all(isinstance(r.get(k), str)
+                                            for k in ("id", "name", "date"))
+        if not (named and type(r.get("runs")) is int and r["runs"] >= 0) or r["id"] in out:
             raise ProvenanceError("a source record is malformed or repeated")
         end = run + r["runs"]
         if end > offsets.size - 1:

@@ -145,7 +145,8 @@ def _check_layer(layer: FrozenLayer, n_vocab: int) -> None:
     if succ.size and (succ.min() < 0 or succ.max() >= n_vocab):
         raise TableFileError("a successor is outside the vocabulary")
     prev = keys >> np.uint64(32)  # previous token + 1 (0: a bigram context)
-    if keys.size and (int(prev.max()) > n_vocab or int((keys & np.uint64(0xFFFFFFFF)).max()) >= n_vocab):
+    last = keys & np.uint64(0xFFFFFFFF)  # the token right before the successor
+    if keys.size and (int(prev.max()) > n_vocab or int(last.max()) >= n_vocab):
         raise TableFileError("a context is outside the vocabulary")
     if not np.all(np.isfinite(weight)) or np.any(weight <= 0):
         raise TableFileError("weights are not finite positive counts")
@@ -161,12 +162,13 @@ def read_table_file(path: Path) -> TableFile:
                     or not isinstance(meta.get("n_vocab"), int) or meta["n_vocab"] <= 0:
                 raise TableFileError("meta is not a record of the tokenizer")
             n_vocab = meta["n_vocab"]
-            layer = FrozenLayer(*(_array(archive, k) for k in ("keys", "offsets", "succ", "weight")))
+            layer = FrozenLayer(*(_array(archive, k)
+                                  for k in ("keys", "offsets", "succ", "weight")))
             _check_layer(layer, n_vocab)
             sources = {}
             if version >= 2:
-                sources = unpack(meta.get("sources"), *(_array(archive, k) for k in PROVENANCE_ARRAYS),
-                                 n_vocab)
+                arrays = [_array(archive, k) for k in PROVENANCE_ARRAYS]
+                sources = unpack(meta.get("sources"), *arrays, n_vocab)
     except TableFileError:
         raise
     except ProvenanceError as exc:

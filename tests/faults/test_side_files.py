@@ -6,6 +6,7 @@ goes on with defaults; a reply still streams."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,8 @@ def test_a_damaged_record_file_is_set_aside_and_reads_empty(tmp_path, content, r
     take_notes()
     assert read_json_entry(path, "key") is None
     notes = take_notes()
-    assert len(notes) == 1 and reason in notes[0] and "set aside as batch-cost.json.corrupt-" in notes[0]
+    assert len(notes) == 1 and reason in notes[0]
+    assert "set aside as batch-cost.json.corrupt-" in notes[0]
     aside = list(tmp_path.glob("batch-cost.json.corrupt-*"))
     assert len(aside) == 1 and aside[0].read_text() == content  # kept, never deleted
     write_json_entry(path, "key", {"x": 1})  # a new file, not written over the old one
@@ -79,36 +81,38 @@ def test_a_calibration_that_does_not_add_up_is_refused(tried, accepted):
 
 
 def test_every_side_file_damaged_at_once_the_model_still_loads_and_replies(demo_model_path):
-    settings = SessionSettings(backend=BackendSettings(n_ctx=512, n_threads=2))
-    s = ChatSession(demo_model_path, settings)
-    s.learn_exchange(["hello", "a reply to learn"], source="chat:1:1.0")
-    s.generate([{"role": "user", "content": "Count: 1, 2, 3"}], SamplingSettings(max_tokens=8))
-    s.close()
-    files = {name: path for name, path in (
-        ("acceptance.json", tables_dir() / "acceptance.json"),
-        ("batch-cost.json", cache_dir() / "batch-cost.json"),
-        ("load-verdicts.json", cache_dir() / "load-verdicts.json"))}
-    for name, path in files.items():  # every entry made invalid, the files still JSON maps
-        data = json.loads(path.read_text())
-        assert data, name
-        bad = {"acceptance.json": {"tried": [[float("nan")]], "accepted": [[1.0]]},
-               "batch-cost.json": {"sizes": [1, 2, 4], "ms": [13.0, 25.0]},
-               "load-verdicts.json": {"mode": "run-anything"}}[name]
-        path.write_text(json.dumps({key: bad for key in data}))
-    history = next(tables_dir().glob("*.history.adedtable"))
+    """One load, every file it reads besides the model damaged: the calibration's record
+    (NaN), the batch costs and the load verdicts (not record files), the history table
+    (truncated)."""
+    from aded_engine.backend import LlamaVocab
+    from aded_engine.provenance import new_source
+    from aded_engine.table_store import save_table, table_path
+    from aded_engine.trigram import FrozenLayer, TableSettings, learn_tokens
+
+    model = Path(demo_model_path)
+    vocab = LlamaVocab(model)
+    runs = [vocab.tokenize("a reply to learn from", parse_special=False)]
+    history = table_path(tables_dir(), vocab.vocab_fingerprint, "history")
+    learned = new_source("chat:1:1.0", "", runs)
+    save_table(history, learn_tokens(FrozenLayer(), runs, TableSettings()),
+               vocab.vocab_fingerprint, vocab.n_vocab, {learned.id: learned})
+    vocab.close()
     history.write_bytes(history.read_bytes()[:-7])
+    calibration = tables_dir() / "acceptance.json"
+    calibration.write_text(json.dumps({f"{model.name}:{model.stat().st_size}":
+                                       {"tried": [[float("nan")]], "accepted": [[1.0]]}}))
+    (cache_dir() / "batch-cost.json").write_text("[13.0, 25.0]")
+    (cache_dir() / "load-verdicts.json").write_text('{"mode": "full"')
     take_notes()
 
-    again = ChatSession(demo_model_path, settings)
-    problems = "\n".join(again.table_problems)
-    for name in [*files, history.name]:
+    settings = SessionSettings(backend=BackendSettings(n_ctx=512, n_threads=2))
+    s = ChatSession(demo_model_path, settings)
+    problems = "\n".join(s.table_problems)
+    for name in ("acceptance.json", "batch-cost.json", "load-verdicts.json", history.name):
         assert f"{name}: " in problems and "set aside as" in problems, (name, problems)
-        assert list(again_aside(name))
-    assert len(again.learned.history) == 0 and again.curve.ms[0] > 0
-    reply = again.generate([{"role": "user", "content": "Say hi."}], SamplingSettings(max_tokens=8))
+        assert [*tables_dir().glob(f"{name}.corrupt-*"), *cache_dir().glob(f"{name}.corrupt-*")]
+    assert len(s.learned.history) == 0 and s.curve.ms[0] > 0
+    assert s.proposer.calibration.tried.sum() == 0
+    reply = s.generate([{"role": "user", "content": "Say hi."}], SamplingSettings(max_tokens=8))
     assert reply.stats.tokens > 0
-    again.close()
-
-
-def again_aside(name: str):
-    return [*tables_dir().glob(f"{name}.corrupt-*"), *cache_dir().glob(f"{name}.corrupt-*")]
+    s.close()
