@@ -37,6 +37,7 @@ from pathlib import Path
 
 from .backend import BackendSettings
 from .decode import DecodeCounts
+from .documents.bench_set import DOCUMENT_PROMPTS, prepare_item, turn_content
 from .models import fetch_demo_model
 from .paths import set_data_dir
 from .proposer import AdedSettings, TreeProposer
@@ -45,6 +46,7 @@ from .session import ChatSession, SessionSettings
 from .trigram import common_prefix
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent / "data" / "mt_bench_question.jsonl"  # see NOTICE.md
+PROMPT_SETS = {"mt-bench": DEFAULT_PROMPTS, "documents": DOCUMENT_PROMPTS}
 ADED_VARIANTS = {
     "aded": AdedSettings(),
     "aded-noadapt": AdedSettings(adapt=False),
@@ -168,8 +170,10 @@ class Bench:
         rotation = 0
         for q in prompts:
             messages: list[dict] = []
+            documents = prepare_item(self.session, q)  # {} unless --set documents
             for turn in range(max(turn_ids) + 1):
-                messages.append({"role": "user", "content": q["turns"][turn]})
+                messages.append({"role": "user", "content": turn_content(
+                    self.session, q, documents, turn, self.max_tokens)})
                 prompt = self.session.prompt_tokens(messages)
                 order = methods[rotation % len(methods):] + methods[:rotation % len(methods)]
                 rotation += 1
@@ -230,7 +234,7 @@ def measure_table_load(n_tokens: int, n_vocab: int = 49_152, seed: int = 0) -> d
 def markdown_table(result: dict) -> str:
     meta, methods = result["meta"], result["methods"]
     lines = [f"Benchmark {meta['date']} on {meta['machine']}, model `{meta['model']}`, "
-             f"{meta['threads']} threads, {meta['prompts']} MT-Bench questions, turns: {meta['turns']}, "
+             f"{meta['threads']} threads, {meta['prompts']} {meta.get('set', 'MT-Bench')} questions, turns: {meta['turns']}, "
              f"{meta['max_tokens']} tokens max, greedy, history {meta['history']}.", "",
              "| method | tok/s | speedup vs plain | tokens/call | acceptance | draft share | agreement with plain | repetition |",
              "|---|---|---|---|---|---|---|---|"]
@@ -255,7 +259,9 @@ def markdown_table(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="aded-bench", description=__doc__.split("\n")[0])
     p.add_argument("--model", help="GGUF file (default: the SmolLM2 demo model)")
-    p.add_argument("--prompts", type=Path, default=DEFAULT_PROMPTS)
+    p.add_argument("--set", choices=list(PROMPT_SETS), default="mt-bench",
+                   help="the prompt set: MT-Bench, or questions about attached documents")
+    p.add_argument("--prompts", type=Path, help="a prompt file instead of the set's")
     p.add_argument("--methods", default="ar,llama-cpp,pld2,pld10,aded",
                    help=f"comma-separated, from {','.join(ALL_METHODS)}")
     p.add_argument("--turns", choices=["1", "2", "both"], default="both")
@@ -301,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.warmup:
                 log(f"warm-up on {args.warmup}")
                 bench.run(load_prompts(args.warmup, None), "both", True, log, methods=["ar"])
-            prompts = load_prompts(args.prompts, args.limit)
+            prompts = load_prompts(args.prompts or PROMPT_SETS[args.set], args.limit)
             report, records = bench.run(prompts, args.turns, not args.no_learn, log)
         finally:
             bench.close()
@@ -309,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
                        f"{platform.processor() or ''} {_cpu_name()}".strip(),
                        "date": time.strftime("%Y-%m-%d"), "threads": bench.session.backend.n_threads,
                        "max_tokens": args.max_tokens, "turns": args.turns, "prompts": len(prompts),
+                       "set": "MT-Bench" if args.set == "mt-bench" and not args.prompts
+                       else Path(args.prompts or PROMPT_SETS[args.set]).stem,
                        "history": "warm" if args.warmup else "cold",
                        "batch_cost_ms": dict(zip(bench.session.curve.sizes,
                                                  [round(x, 2) for x in bench.session.curve.ms]))},

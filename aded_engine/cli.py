@@ -75,8 +75,16 @@ def _ask(turns: DocumentTurns, history: list[dict], question: str, args):
     for note in turn.notes:
         print(note, file=sys.stderr)
     reply = turns.session.generate(turn.messages, _sampling(args),
-                                   on_event=lambda ev: print(ev.text, end="", flush=True))
+                                   on_event=lambda ev: print(ev.text, end="", flush=True),
+                                   on_prefill=_prefill_progress)
     return turn.content, reply
+
+
+def _prefill_progress(p) -> None:
+    """A long prompt (documents) is read in pieces: say how far, on one stderr line."""
+    if p.total >= 1024:
+        print(f"\rreading the prompt: {p.done:,} of {p.total:,} tokens", file=sys.stderr,
+              end="\n" if p.done == p.total else "", flush=True)
 
 
 def cmd_generate(args) -> int:
