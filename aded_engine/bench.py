@@ -7,7 +7,8 @@ covers generation only (prompt evaluation excluded for every method alike).
 
 JSON schema of ``--json``::
 
-    {"meta": {model, machine, date, threads, max_tokens, turns, history: "cold"|"warm", ...},
+    {"meta": {model, machine, date, threads, max_tokens, turns, history: "cold"|"warm",
+              sampling: "greedy"|"chat", ...},
      "methods": {NAME: {tokens, seconds, tokens_per_s, speedup_vs_ar, tokens_per_call,
                         acceptance_rate, draft_share, agreement_with_ar, repetition,
                         by_category: {CATEGORY: {same fields}}}},
@@ -32,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .backend import BackendSettings
@@ -41,7 +42,7 @@ from .documents.bench_set import DOCUMENT_PROMPTS, prepare_item, turn_content
 from .models import fetch_demo_model
 from .paths import set_data_dir
 from .proposer import AdedSettings, TreeProposer
-from .sampling import SamplingSettings
+from .sampling import CHAT_SAMPLING, SamplingSettings
 from .session import ChatSession, SessionSettings
 from .trigram import common_prefix
 
@@ -57,6 +58,7 @@ PEERS = {"llama-cpp": 0, "pld2": 2, "pld10": 10}
 # with --llama-server PATH: that binary plain, and with llama.cpp's own n-gram speculation
 SERVER_PEERS = {"llama-server": None, "llama-server-ngram": "ngram-mod"}
 ALL_METHODS = ["ar", *PEERS, *ADED_VARIANTS, *SERVER_PEERS]
+SAMPLINGS = {"greedy": SamplingSettings(), "chat": CHAT_SAMPLING}
 
 
 @dataclass
@@ -121,9 +123,10 @@ def load_prompts(path: Path, limit: int | None) -> list[dict]:
 
 class Bench:
     def __init__(self, model: str, methods: list[str], threads: int, n_ctx: int, max_tokens: int,
-                 llama_server: str | None = None):
+                 llama_server: str | None = None, sampling: SamplingSettings = SamplingSettings()):
         self.methods = methods
         self.max_tokens = max_tokens
+        self.sampling = replace(sampling, max_tokens=max_tokens)
         self.session = ChatSession(model, SessionSettings(
             backend=BackendSettings(n_ctx=n_ctx, n_threads=threads)))
         self.proposers: dict[str, TreeProposer] = {"ar": self.session.plain}
@@ -146,7 +149,10 @@ class Bench:
         for server in self.servers.values():
             server.close()
 
-    def run_one(self, method: str, messages: list[dict], prompt: list[int]) -> tuple[Tally, list[int], str]:
+    def run_one(self, method: str, messages: list[dict], prompt: list[int],
+                seed: int | None = None) -> tuple[Tally, list[int], str]:
+        """One method's reply to one prompt; ``seed``: the sampler's (the same for every
+        method on a prompt, so a sampled run can be repeated)."""
         if method in self.servers:
             r = self.servers[method].complete(prompt, self.max_tokens)
             return Tally(max(0, len(r.tokens) - 1), r.seconds, r.calls), r.tokens, r.text
@@ -154,8 +160,8 @@ class Bench:
             r = self.peers[method].chat(messages, self.max_tokens)
             timed = max(0, len(r.tokens) - 1)  # the first token comes with the prompt eval
             return Tally(timed, r.seconds, r.calls), r.tokens, r.text
-        reply = self.session.generate_from_tokens(
-            prompt, SamplingSettings(max_tokens=self.max_tokens), proposer=self.proposers[method])
+        reply = self.session.generate_from_tokens(prompt, replace(self.sampling, seed=seed),
+                                                  proposer=self.proposers[method])
         tally = Tally()
         tally.add(reply.stats)
         return tally, reply.tokens, reply.text
@@ -179,7 +185,7 @@ class Bench:
                 rotation += 1
                 outputs = {}
                 for m in order if turn in turn_ids else ["ar"]:
-                    tally, tokens, text = self.run_one(m, messages, prompt)
+                    tally, tokens, text = self.run_one(m, messages, prompt, seed=rotation)
                     outputs[m] = {"output_tokens": tokens, "text": text, "tally": tally}
                 ar_tokens = outputs["ar"]["output_tokens"]
                 if turn in turn_ids:
@@ -235,7 +241,8 @@ def markdown_table(result: dict) -> str:
     meta, methods = result["meta"], result["methods"]
     lines = [f"Benchmark {meta['date']} on {meta['machine']}, model `{meta['model']}`, "
              f"{meta['threads']} threads, {meta['prompts']} {meta.get('set', 'MT-Bench')} questions, turns: {meta['turns']}, "
-             f"{meta['max_tokens']} tokens max, greedy, history {meta['history']}.", "",
+             f"{meta['max_tokens']} tokens max, {meta.get('sampling', 'greedy')}, "
+             f"history {meta['history']}.", "",
              "| method | tok/s | speedup vs plain | tokens/call | acceptance | draft share | agreement with plain | repetition |",
              "|---|---|---|---|---|---|---|---|"]
 
@@ -278,6 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--llama-server", metavar="PATH",
                    help="also run this llama.cpp server binary (loopback), plain and with "
                         "--spec-type ngram-mod, on the same prompt tokens")
+    p.add_argument("--sampling", choices=list(SAMPLINGS), default="greedy",
+                   help="greedy, or chat: the app's default sampling (temperature "
+                        f"{CHAT_SAMPLING.temperature}, top-k {CHAT_SAMPLING.top_k}, top-p "
+                        f"{CHAT_SAMPLING.top_p}, min-p {CHAT_SAMPLING.min_p}, repeat penalty "
+                        f"{CHAT_SAMPLING.repeat_penalty} over {CHAT_SAMPLING.repeat_last_n}); "
+                        "the same seed for every method on a prompt")
     p.add_argument("--table-load", type=int, metavar="TOKENS",
                    help="only time loading a history table learned from this many tokens")
     args = p.parse_args(argv)
@@ -298,11 +311,14 @@ def main(argv: list[str] | None = None) -> int:
         methods += [m for m in SERVER_PEERS if m not in methods]
     elif set(methods) & set(SERVER_PEERS):
         p.error("the llama-server methods need --llama-server PATH")
+    if args.sampling != "greedy" and set(methods) & (set(PEERS) | set(SERVER_PEERS)):
+        p.error("the peers decode greedily: with --sampling chat use ar and the aded methods")
     with tempfile.TemporaryDirectory(prefix="aded-bench-") as tmp:
         set_data_dir(args.data_dir or tmp)
         model = args.model or str(fetch_demo_model(log=lambda m: print(m, file=sys.stderr)))
         log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-        bench = Bench(model, methods, args.threads, args.ctx, args.max_tokens, args.llama_server)
+        bench = Bench(model, methods, args.threads, args.ctx, args.max_tokens, args.llama_server,
+                      SAMPLINGS[args.sampling])
         try:
             if args.warmup:
                 log(f"warm-up on {args.warmup}")
@@ -317,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
                        "max_tokens": args.max_tokens, "turns": args.turns, "prompts": len(prompts),
                        "set": "MT-Bench" if args.set == "mt-bench" and not args.prompts
                        else Path(args.prompts or PROMPT_SETS[args.set]).stem,
+                       "sampling": args.sampling,
                        "history": "warm" if args.warmup else "cold",
                        "batch_cost_ms": dict(zip(bench.session.curve.sizes,
                                                  [round(x, 2) for x in bench.session.curve.ms]))},

@@ -76,6 +76,23 @@ def test_bench_writes_the_documented_schema(tmp_path):
     assert "| aded |" in proc.stdout
 
 
+def test_bench_samples_every_method_with_the_apps_chat_settings(tmp_path):
+    out = tmp_path / "sampled.json"
+    proc = run("aded_engine.bench", "--limit", "1", "--max-tokens", "12", "--turns", "1",
+               "--methods", "ar,aded", "--sampling", "chat", "--json", str(out), "--ctx", "1024",
+               "--threads", "1")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert result["meta"]["sampling"] == "chat" and "tokens max, chat," in proc.stdout
+    assert all(r["tokens"] > 0 for r in result["methods"].values())
+    assert result["methods"]["ar"]["speedup_vs_ar"] == 1.0  # side by side, in one run
+
+
+def test_bench_refuses_sampling_for_the_greedy_peers():
+    proc = run("aded_engine.bench", "--methods", "ar,pld2", "--sampling", "chat")
+    assert proc.returncode == 2 and "the peers decode greedily" in proc.stderr
+
+
 def test_bench_refuses_a_missing_server_binary_before_loading_anything(tmp_path):
     proc = run("aded_engine.bench", "--llama-server", str(tmp_path / "no-such-server"))
     assert proc.returncode == 2 and "no llama.cpp server at" in proc.stderr
