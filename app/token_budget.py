@@ -43,8 +43,7 @@ class BudgetLine(QWidget):
         self.count: BudgetCount | None = None
         self.label = QLabel(wordWrap=True)
         self.raise_button = QPushButton()
-        self.raise_button.clicked.connect(
-            lambda: self.count and self.raiseContext.emit(self.count.context_needed))
+        self.raise_button.clicked.connect(self.on_raise)
         self.parts_button = QPushButton("Use the best-matching parts",
                                         toolTip="Send with the parts of the documents that "
                                         "best match your question (the reply's footer says "
@@ -69,6 +68,10 @@ class BudgetLine(QWidget):
         self.label.setText("")
         for button in self.offers:
             button.hide()
+
+    def on_raise(self) -> None:
+        if self.count and self.count.context_needed:
+            self.raiseContext.emit(self.count.context_needed)
 
     def show_waiting(self, text: str) -> None:
         """No count yet: say when it comes (the offers wait for it)."""
