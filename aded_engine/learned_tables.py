@@ -131,19 +131,28 @@ class LearnedTables:
             setattr(self.layers, name, FrozenLayer())
             self.sources[name] = {}
             self._path(name).unlink(missing_ok=True)
-        write_json_entry(_calibration_file(), self.calibration_key, None)
+        for sampled in (False, True):
+            write_json_entry(_calibration_file(), self._calibration_entry(sampled), None)
 
-    def load_calibration(self) -> AcceptanceCalibration:
-        """The saved calibration (a fresh one if none, or if the record is damaged)."""
+    def _calibration_entry(self, sampled: bool) -> str:
+        # Greedy and sampled replies accept drafts at different rates (a sampled draw
+        # matches a draft only as often as the model gives it that probability): each
+        # keeps its own calibration, or greedy use would make sampled replies over-draft.
+        return self.calibration_key + (":sampled" if sampled else "")
+
+    def load_calibration(self, sampled: bool = False) -> AcceptanceCalibration:
+        """The saved calibration of greedy or of sampled replies (a fresh one if none, or if
+        the record is damaged)."""
         calibration = AcceptanceCalibration()
-        saved = read_json_entry(_calibration_file(), self.calibration_key,
+        saved = read_json_entry(_calibration_file(), self._calibration_entry(sampled),
                                 valid=lambda e: AcceptanceCalibration().load_json(e))
         if saved is not None:
             calibration.load_json(saved)
         return calibration
 
-    def save_calibration(self, calibration: AcceptanceCalibration) -> None:
-        write_json_entry(_calibration_file(), self.calibration_key, calibration.to_json())
+    def save_calibration(self, calibration: AcceptanceCalibration, sampled: bool = False) -> None:
+        write_json_entry(_calibration_file(), self._calibration_entry(sampled),
+                         calibration.to_json())
 
 
 def forget_in_saved_table(fingerprint: str, texts: Sequence[str],

@@ -161,6 +161,7 @@ class ChatSession:
         """A fresh ADED drafter (empty conversation layer, calibration as saved); the plain
         one is made again when next asked for."""
         self.proposer = self.new_proposer(self.settings.aded)
+        self._sampled = False  # the proposer's calibration is greedy replies' (learned_tables)
         self._plain = None
 
     def reconfigure(self, aded: AdedSettings, table: TableSettings) -> None:
@@ -282,6 +283,9 @@ class ChatSession:
         ``session.plain`` decodes one token per call (the baseline). ``on_prefill`` hears how
         far the prompt has been read; Stop works there too (an empty "cancelled" reply)."""
         proposer = proposer or self.proposer
+        if proposer is self.proposer and self._sampled != (not sampling.greedy):
+            self._sampled = not sampling.greedy  # the calibration of this kind of reply
+            proposer.calibration = self.tables.load_calibration(self._sampled)
         if not self._prefill(prompt, on_prefill, should_stop):
             return Reply("", [], ReplyStats(finish_reason="cancelled"))
         text = list(prompt)
@@ -301,7 +305,7 @@ class ChatSession:
                              on_step, should_stop, logits)
         self.kv_tokens = text[:-1]
         if proposer is self.proposer and proposer.settings.enabled:
-            self.tables.save_calibration(proposer.calibration)
+            self.tables.save_calibration(proposer.calibration, self._sampled)
         parts.append(stream.flush())
         return Reply("".join(parts), text[len(prompt):], stats, logits=logits or [])
 

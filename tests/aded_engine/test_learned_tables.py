@@ -100,3 +100,36 @@ def test_a_table_forgets_while_its_model_is_not_loaded(demo_model_path, tmp_path
     moved.unlink()
     with pytest.raises(TableUpdateError, match="Reset learned tables"):
         forget_in_saved_table(fingerprint, ["hello"])
+
+
+def test_greedy_and_sampled_replies_keep_their_own_calibration(demo_model_path):
+    vocab = LlamaVocab(demo_model_path)
+    greedy, sampled = AcceptanceCalibration(), AcceptanceCalibration()
+    greedy.observe(0.9, 0, True)
+    for _ in range(2):
+        sampled.observe(0.9, 0, False)  # a draw matched the draft less often
+    LearnedTables(vocab).save_calibration(greedy)
+    LearnedTables(vocab).save_calibration(sampled, sampled=True)
+    again = LearnedTables(vocab)
+    assert (again.load_calibration().tried.sum(), again.load_calibration().accepted.sum()) == (1, 1)
+    back = again.load_calibration(sampled=True)
+    assert (back.tried.sum(), back.accepted.sum()) == (2, 0)
+    again.reset()
+    assert again.load_calibration().tried.sum() == again.load_calibration(True).tried.sum() == 0
+    vocab.close()
+
+
+def test_a_session_drafts_sampled_replies_with_the_sampled_calibration(demo_model_path):
+    s = ChatSession(demo_model_path, SessionSettings(backend=BackendSettings(n_ctx=512,
+                                                                             n_threads=1)))
+    messages = [{"role": "user", "content": "Count from 1 to 20: 1, 2, 3"}]
+    s.generate(messages, SamplingSettings(max_tokens=32))
+    greedy = s.tables.load_calibration().tried.sum()
+    assert greedy > 0 and s.tables.load_calibration(sampled=True).tried.sum() == 0
+    s.generate(messages, SamplingSettings(temperature=0.7, max_tokens=32, seed=3))
+    assert s.tables.load_calibration().tried.sum() == greedy  # greedy's own is untouched
+    assert s.proposer.calibration.tried.sum() == s.tables.load_calibration(True).tried.sum()
+    s.generate(messages, SamplingSettings(max_tokens=8))  # greedy again: its own comes back
+    assert s.proposer.calibration.tried.sum() >= greedy
+    assert s.tables.load_calibration().tried.sum() == s.proposer.calibration.tried.sum()
+    s.close()
