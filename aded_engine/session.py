@@ -235,17 +235,25 @@ class ChatSession:
         check_messages(messages)
         pieces = self._pieces()
         newest = 2 if continue_reply else 1
-        # the newest message alone first: one too long for the context is refused at once
-        alone = len(pieces.content_tokens(messages[-1]["content"])) if messages else 0
+        # the newest message alone first: one too long for the context is refused at once,
+        # a huge one after reading its beginning only (a prefix never has more tokens than
+        # the whole, give or take the one cut at its end)
+        newest_text = messages[-1]["content"] if messages else ""
+        head = 16 * room  # characters: far more than room tokens of any text
+        alone = len(pieces.content_tokens(newest_text[:head]))
+        at_least = len(newest_text) > head  # ``alone`` counts only the beginning
+        if alone <= room + 1 and at_least:
+            alone, at_least = len(pieces.content_tokens(newest_text)), False
         kept, dropped = list(messages), 0
         while True:
-            n = alone if alone > room else pieces.length(kept, continue_reply)
+            n = alone if alone > room + 1 else pieces.length(kept, continue_reply)
             if n <= room:
                 return FitResult(kept, dropped, pieces.tokens(kept, continue_reply))
             removable = [i for i, m in enumerate(kept[:-newest]) if m.get("role") != "system"]
-            if not removable or alone > room:
+            if not removable or alone > room + 1:
+                many = f"more than {n - 1:,}" if at_least else n
                 raise ContextOverflowError(
-                    f"the message is {n} tokens long but the context holds "
+                    f"the message is {many} tokens long but the context holds "
                     f"{self.backend.n_ctx} (with {self.backend.n_ctx - room} kept for the "
                     "reply); shorten it or raise the context size")
             del kept[removable[0]]
