@@ -83,13 +83,13 @@ class ReplyRecord:
             drafted_spans=later.drafted_spans or self.drafted_spans)
 
     def to_json(self) -> dict:
-        """The row's JSON: with numbers, every field but empty spans, error and documents;
+        """The row's JSON: with numbers, every field but the optional ones left unset;
         without, only the fields that were set (``{"error": ...}``)."""
         out: dict = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name != "measured" and (value != f.default or self.measured
-                                         and f.name not in ("drafted_spans", "error", "documents")):
+                                         and f.name not in _OPTIONAL):
                 out[f.name] = [list(s) for s in value] if f.name == "drafted_spans" else value
         return out
 
@@ -112,6 +112,8 @@ class ReplyRecord:
         return cls(**values, measured="tokens" in data)
 
 
+# written only when set, so rows from before they existed read and write back unchanged
+_OPTIONAL = ("learned_source", "drafted_spans", "error", "documents")
 # fields whose default (None) does not name their type; an int passes for a float
 _KINDS = {"speedup": float, "learned_by": str, "learned_source": str}
 _ACCEPTS = {float: (int, float)}
