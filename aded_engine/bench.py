@@ -41,6 +41,7 @@ from .decode import DecodeCounts
 from .documents.bench_set import DOCUMENT_PROMPTS, prepare_item, turn_content
 from .models import fetch_demo_model
 from .paths import set_data_dir
+from .peers import add_llama_server_methods
 from .proposer import AdedSettings, TreeProposer
 from .sampling import CHAT_SAMPLING, SamplingSettings
 from .session import ChatSession, SessionSettings
@@ -304,13 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown methods: {', '.join(sorted(unknown))}")
     if "ar" not in methods:
         methods.insert(0, "ar")  # every speedup is relative to plain decoding in this run
-    if args.llama_server:
-        if not Path(args.llama_server).is_file():
-            p.error(f"no llama.cpp server at {args.llama_server} "
-                    "(build one with packaging/build-llama-server.sh)")
-        methods += [m for m in SERVER_PEERS if m not in methods]
-    elif set(methods) & set(SERVER_PEERS):
-        p.error("the llama-server methods need --llama-server PATH")
+    add_llama_server_methods(p, methods, args.llama_server, SERVER_PEERS)
     if args.sampling != "greedy" and set(methods) & (set(PEERS) | set(SERVER_PEERS)):
         p.error("the peers decode greedily: with --sampling chat use ar and the aded methods")
     with tempfile.TemporaryDirectory(prefix="aded-bench-") as tmp:

@@ -17,6 +17,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import llama_cpp
 from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
@@ -142,3 +143,16 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def add_llama_server_methods(parser, methods: list[str], binary: str | None,
+                             names: Sequence[str]) -> None:
+    """``--llama-server PATH`` adds llama.cpp's server methods ``names`` to ``methods``;
+    without it, asking for them is an argument error (aded-bench and aded-bench-server)."""
+    if binary:
+        if not Path(binary).is_file():
+            parser.error(f"no llama.cpp server at {binary} "
+                         "(build one with packaging/build-llama-server.sh)")
+        methods += [m for m in names if m not in methods]
+    elif set(methods) & set(names):
+        parser.error("the llama-server methods need --llama-server PATH")

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from .bench import DEFAULT_PROMPTS, _cpu_name, load_prompts, repeated_tokens
 from .models import fetch_demo_model
-from .peers import _free_port, stop_process
+from .peers import _free_port, add_llama_server_methods, stop_process
 from .trigram import common_prefix
 
 PROMPT_SETS = {"code-edit": Path(__file__).resolve().parent / "data" / "code_edit_prompts.jsonl",
@@ -246,13 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown methods: {', '.join(sorted(unknown))} (known: {', '.join(known)})")
     if PLAIN not in methods:
         methods.insert(0, PLAIN)
-    if args.llama_server:
-        if not Path(args.llama_server).is_file():
-            p.error(f"no llama.cpp server at {args.llama_server} "
-                    "(build one with packaging/build-llama-server.sh)")
-        methods += [m for m in LLAMA_SERVER if m not in methods]
-    elif set(methods) & set(LLAMA_SERVER):
-        p.error("the llama-server methods need --llama-server PATH")
+    add_llama_server_methods(p, methods, args.llama_server, LLAMA_SERVER)
     if "llama-cpp-python-server" in methods and not _has_llama_cpp_server():
         p.error("llama-cpp-python's server needs its web dependencies: pip install fastapi "
                 "uvicorn sse-starlette starlette-context pydantic-settings")
