@@ -247,15 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     if PLAIN not in methods:
         methods.insert(0, PLAIN)
     add_llama_server_methods(p, methods, args.llama_server, LLAMA_SERVER)
-    if "llama-cpp-python-server" in methods and not _has_llama_cpp_server():
-        p.error("llama-cpp-python's server needs its web dependencies: pip install fastapi "
-                "uvicorn sse-starlette starlette-context pydantic-settings")
     sets = {}
     for s in (s.strip() for s in args.sets.split(",") if s.strip()):
         path = PROMPT_SETS.get(s, Path(s))
         if not path.is_file():
             p.error(f"no prompt set {s!r} (named sets: {', '.join(PROMPT_SETS)})")
         sets[s] = load_prompts(path, args.limit)
+    # what this Python lacks comes after what the arguments got wrong
+    if "llama-cpp-python-server" in methods and not _has_llama_cpp_server():
+        p.error("llama-cpp-python's server needs its web dependencies: pip install fastapi "
+                "uvicorn sse-starlette starlette-context pydantic-settings")
 
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     model = args.model or str(fetch_demo_model(log=log))
