@@ -41,7 +41,7 @@ from .decode import DecodeCounts
 from .documents.bench_set import DOCUMENT_PROMPTS, prepare_item, turn_content
 from .models import fetch_demo_model
 from .paths import set_data_dir
-from .peers import add_llama_server_methods
+from .peers import LLAMA_SERVER_MODES, add_llama_server_methods
 from .proposer import AdedSettings, TreeProposer
 from .sampling import CHAT_SAMPLING, SamplingSettings
 from .session import ChatSession, SessionSettings
@@ -52,13 +52,12 @@ PROMPT_SETS = {"mt-bench": DEFAULT_PROMPTS, "documents": DOCUMENT_PROMPTS}
 ADED_VARIANTS = {
     "aded": AdedSettings(),
     "aded-noadapt": AdedSettings(adapt=False),
+    "aded-nocopy": AdedSettings(copy_tokens=0),
     "aded-chain": AdedSettings(search="chain"),
     "aded-fixed": AdedSettings(cost_aware=False, fixed_nodes=8),
 }
 PEERS = {"llama-cpp": 0, "pld2": 2, "pld10": 10}
-# with --llama-server PATH: that binary plain, and with llama.cpp's own n-gram speculation
-SERVER_PEERS = {"llama-server": None, "llama-server-ngram": "ngram-mod"}
-ALL_METHODS = ["ar", *PEERS, *ADED_VARIANTS, *SERVER_PEERS]
+ALL_METHODS = ["ar", *PEERS, *ADED_VARIANTS, *LLAMA_SERVER_MODES]
 SAMPLINGS = {"greedy": SamplingSettings(), "chat": CHAT_SAMPLING}
 
 
@@ -143,8 +142,8 @@ class Bench:
         if llama_server:
             from .peers import LlamaServerPeer
             self.servers = {m: LlamaServerPeer(llama_server, model, self.session.backend.n_threads,
-                                               n_ctx, SERVER_PEERS[m])
-                            for m in methods if m in SERVER_PEERS}
+                                               n_ctx, LLAMA_SERVER_MODES[m])
+                            for m in methods if m in LLAMA_SERVER_MODES}
 
     def close(self) -> None:
         for server in self.servers.values():
@@ -284,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--markdown", type=Path)
     p.add_argument("--data-dir", type=Path, help="tables and caches (default: a fresh temporary folder)")
     p.add_argument("--llama-server", metavar="PATH",
-                   help="also run this llama.cpp server binary (loopback), plain and with "
-                        "--spec-type ngram-mod, on the same prompt tokens")
+                   help="also run this llama.cpp server binary (loopback), plain and in "
+                        "its n-gram speculation modes, on the same prompt tokens")
     p.add_argument("--sampling", choices=list(SAMPLINGS), default="greedy",
                    help="greedy, or chat: the app's default sampling (temperature "
                         f"{CHAT_SAMPLING.temperature}, top-k {CHAT_SAMPLING.top_k}, top-p "
@@ -305,8 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown methods: {', '.join(sorted(unknown))}")
     if "ar" not in methods:
         methods.insert(0, "ar")  # every speedup is relative to plain decoding in this run
-    add_llama_server_methods(p, methods, args.llama_server, SERVER_PEERS)
-    if args.sampling != "greedy" and set(methods) & (set(PEERS) | set(SERVER_PEERS)):
+    add_llama_server_methods(p, methods, args.llama_server, LLAMA_SERVER_MODES)
+    if args.sampling != "greedy" and set(methods) & (set(PEERS) | set(LLAMA_SERVER_MODES)):
         p.error("the peers decode greedily: with --sampling chat use ar and the aded methods")
     with tempfile.TemporaryDirectory(prefix="aded-bench-") as tmp:
         set_data_dir(args.data_dir or tmp)

@@ -261,8 +261,8 @@ def choose_nodes(tree: DraftTree, curve: CostCurve, calibration: AcceptanceCalib
     probs = path_probabilities(tree, calibration)
     depths = tree.depths()
     order = sorted(range(len(tree)), key=lambda i: (-probs[i], depths[i], i))
-    if max_nodes is not None:
-        order = order[:max_nodes]
+    # never more rows than the curve measured: past its last size it only extrapolates flat
+    order = order[:min(max_nodes or len(order), curve.sizes[-1] - 1)]
     best_n, best_rate, expected = 0, 1.0 / curve.relative(1), 1.0
     best_expected = 1.0
     for n, i in enumerate(order, start=1):

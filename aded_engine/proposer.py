@@ -21,6 +21,10 @@ class AdedSettings:
     cost_aware: bool = True  # False (ablation): always verify ``fixed_nodes`` nodes
     fixed_nodes: int = 8
     adapt: bool = True  # False (ablation): the table does not learn during a reply
+    # Tokens of a copy chain: when the last tokens occurred before (in the conversation or
+    # an attached document), what followed them there is drafted too, beyond the search's
+    # depth. 0 (ablation): the tri-gram search alone.
+    copy_tokens: int = 24
     search_settings: SearchSettings = SearchSettings()
 
 
@@ -51,17 +55,25 @@ class TreeProposer:
             return DraftTree()
         a, b = text[-2], text[-1]
         first = self.drafter.distribution(a, b)
-        if not first:
+        room = s.search_settings.max_nodes
+        chain = self.drafter.copy_chain(min(s.copy_tokens, room)) if s.copy_tokens else []
+        if not first and not chain:
             return DraftTree()
         depth = s.search_settings.max_depth
-        evidence = self.drafter.evidence(text[-NgramIndex.SIZES[-1]:] + [first[0][0]])
-        if s.cost_aware and not drafting_can_pay(first[0][1], evidence, self.curve,
-                                                 self.calibration, depth):
+        evidence = self.drafter.evidence(text[-NgramIndex.SIZES[-1]:] + [first[0][0]]) if first else 0
+        # the cheap gate judges the table's best guess; a copy chain is judged node by node
+        if (first and not chain and s.cost_aware
+                and not drafting_can_pay(first[0][1], evidence, self.curve, self.calibration, depth)):
             return DraftTree()
-        if s.search == "mcts":
+        if not first:
+            tree = DraftTree()
+        elif s.search == "mcts":
             tree = mcts_tree(self.drafter.distribution, a, b, self.search_budget())
         else:
             tree = greedy_chain(self.drafter.distribution, a, b, s.search_settings)
+        if chain:
+            chain = chain[:max(0, room - len(tree))]
+            tree.add_path(chain, self.chain_probs(a, b, chain))
         tree.evidence = self.node_evidence(tree, text)
         if s.cost_aware:
             tree, _ = choose_nodes(tree, self.curve, self.calibration)
@@ -69,6 +81,15 @@ class TreeProposer:
             tree, _ = choose_nodes(tree, _FREE, self.calibration, max_nodes=s.fixed_nodes)
         self.kept_nodes += 0.1 * (len(tree) - self.kept_nodes)
         return tree
+
+    def chain_probs(self, a: int, b: int, chain: list[int]) -> list[float]:
+        """The table's estimate for each token of a copy chain (0 where it has none): with
+        the chain's evidence, the calibration's cell for the node."""
+        probs = []
+        for token in chain:
+            probs.append(next((p for t, p in self.drafter.distribution(a, b) if t == token), 0.0))
+            a, b = b, token
+        return probs
 
     def node_evidence(self, tree: DraftTree, text: list[int]) -> list[int]:
         """The drafter's evidence for every node: its path appended to the text."""

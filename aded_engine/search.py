@@ -42,6 +42,15 @@ class DraftTree:
         self.evidence.append(0)
         return len(self.tokens) - 1
 
+    def add_path(self, tokens: list[int], probs: list[float]) -> None:
+        """Graft a chain of tokens below the root, sharing the nodes the tree already has
+        (a shared node keeps its own probability)."""
+        child = {(p, t): i for i, (t, p) in enumerate(zip(self.tokens, self.parents))}
+        parent = -1
+        for token, prob in zip(tokens, probs):
+            node = child.get((parent, token))
+            parent = self.add(token, parent, prob) if node is None else node
+
     def depths(self) -> list[int]:
         d: list[int] = []
         for p in self.parents:

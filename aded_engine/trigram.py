@@ -99,13 +99,15 @@ class CountLayer:
 
 
 class NgramIndex:
-    """Which n-grams of a few lengths occur in a token run (the conversation), so that the
-    longest earlier match ending at a draft token is found with a handful of set lookups."""
+    """Where n-grams of a few lengths occur in a token run (the conversation), so that the
+    longest earlier match ending at a draft token is found with a handful of dict lookups,
+    and the text that followed that earlier occurrence can be drafted as a chain."""
 
     SIZES = (3, 4, 6, 8, 12)
 
     def __init__(self) -> None:
-        self.seen: dict[int, set[tuple[int, ...]]] = {n: set() for n in self.SIZES}
+        # n -> n-gram -> the positions just after its occurrences, oldest first
+        self.ends: dict[int, dict[tuple[int, ...], list[int]]] = {n: {} for n in self.SIZES}
 
     def add(self, tokens: Sequence[int], start: int = 0) -> None:
         """Index the n-grams ending at tokens[i] for i >= start."""
@@ -113,17 +115,30 @@ class NgramIndex:
             for n in self.SIZES:
                 if i + 1 < n:
                     break
-                self.seen[n].add(tuple(tokens[i + 1 - n:i + 1]))
+                self.ends[n].setdefault(tuple(tokens[i + 1 - n:i + 1]), []).append(i + 1)
 
     def match_length(self, tokens: Sequence[int]) -> int:
         """The largest size n such that the last n tokens occurred as a run before (0 if
         not even the last three did). Seen n-grams nest, so the search stops at a miss."""
         best = 0
         for n in self.SIZES:
-            if len(tokens) < n or tuple(tokens[-n:]) not in self.seen[n]:
+            if len(tokens) < n or tuple(tokens[-n:]) not in self.ends[n]:
                 break
             best = n
         return best
+
+    def continuation(self, tokens: Sequence[int], limit: int) -> tuple[int, list[int]]:
+        """(n, what followed) for the longest n-gram ending ``tokens`` (the indexed run
+        itself) that occurred earlier in it: the up to ``limit`` tokens after its latest
+        earlier occurrence; (0, []) when the last three tokens are new."""
+        end = len(tokens)
+        for n in reversed(self.SIZES):
+            if end < n:
+                continue
+            earlier = [e for e in self.ends[n].get(tuple(tokens[-n:]), [])[-2:] if e < end]
+            if earlier:
+                return n, list(tokens[earlier[-1]:earlier[-1] + limit])
+        return 0, []
 
 
 @dataclass
@@ -312,6 +327,19 @@ class TrigramDrafter:
         if documents is not None and found < NgramIndex.SIZES[-1]:
             found = max(found, documents.match_length(tokens))
         return found
+
+    def copy_chain(self, limit: int) -> list[int]:
+        """The text that followed the longest earlier occurrence of the conversation's last
+        tokens, in the conversation or in an attached document (the longer match wins, the
+        conversation on a tie): what a reply that quotes, edits or repeats text goes on
+        with. [] when not even the last three tokens occurred before."""
+        n, chain = self.ngrams.continuation(self.tokens, limit)
+        documents = self.learned.documents
+        if documents is not None and n < NgramIndex.SIZES[-1]:
+            m, quoted = documents.continuation(self.tokens, limit)
+            if m > n:
+                chain = quoted
+        return chain
 
     def distribution(self, a: int, b: int) -> list[tuple[int, float]]:
         """Top-k [(token, probability)] after context (a, b); [] when nothing is known."""

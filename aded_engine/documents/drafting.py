@@ -58,10 +58,13 @@ class DocumentLayer:
     """The documents' n-grams for one conversation (not saved: attachments are).
 
     Table-layer interface (``successors``, ``unit``) for ``TrigramDrafter.distribution``;
-    ``match_length`` like ``NgramIndex.match_length``, for the drafter's evidence."""
+    ``match_length`` and ``continuation`` like ``NgramIndex``'s, for the drafter's evidence
+    and its copy chains."""
 
     layer: FrozenLayer
-    hashes: dict[int, np.ndarray]  # n -> sorted unique hashes of the n-grams
+    text: np.ndarray  # every learned run, each followed by -1 (int64)
+    hashes: dict[int, np.ndarray]  # n -> hashes of the text's n-grams, sorted
+    ends: dict[int, np.ndarray]  # n -> the position just after each of those n-grams
     tokens: int  # tokens learned
     note: str = ""  # what was left out of very large documents; "" when nothing was
     signature: tuple = field(default=(), repr=False)
@@ -71,30 +74,49 @@ class DocumentLayer:
     @classmethod
     def from_runs(cls, runs: Sequence[Sequence[int]], settings: TableSettings = TableSettings(),
                   note: str = "", signature: tuple = ()) -> "DocumentLayer":
-        arrays = [np.asarray(r, np.uint64) for r in runs if len(r)]
-        layer = learn_tokens(FrozenLayer(), [a.astype(np.int64) for a in arrays], settings)
-        hashes = {n: np.unique(np.concatenate([ngram_hashes(a, n) for a in arrays]
-                                              or [np.empty(0, np.uint64)]))
-                  for n in NgramIndex.SIZES}
-        return cls(layer, hashes, sum(a.size for a in arrays), note, signature)
+        arrays = [np.asarray(r, np.int64) for r in runs if len(r)]
+        layer = learn_tokens(FrozenLayer(), arrays, settings)
+        text = np.concatenate([np.append(a, -1) for a in arrays] or [np.empty(0, np.int64)])
+        hashes, ends = {}, {}
+        for n in NgramIndex.SIZES:
+            # windows that cross a run's end would hash a -1: they never match a text's tail
+            h = ngram_hashes(text.astype(np.uint64), n)
+            order = np.argsort(h, kind="stable")
+            hashes[n], ends[n] = h[order], (order + n).astype(np.int64)
+        return cls(layer, text, hashes, ends, sum(a.size for a in arrays), note, signature)
 
     def successors(self, key: int) -> dict[int, float] | None:
         return self.layer.successors(key)
+
+    def _find(self, tokens: Sequence[int], n: int) -> int:
+        """The position after an occurrence of the last n tokens in a document, or -1."""
+        seen = self.hashes[n]
+        h = np.uint64(_hash(tokens[-n:]))
+        i = int(np.searchsorted(seen, h))
+        if i >= seen.size or seen[i] != h:
+            return -1
+        end = int(self.ends[n][i])
+        return end if self.text[end - n:end].tolist() == list(tokens[-n:]) else -1
 
     def match_length(self, tokens: Sequence[int]) -> int:
         """The largest size n such that the last n tokens occur in a document (0 if not
         even the last three do)."""
         best = 0
         for n in NgramIndex.SIZES:
-            seen = self.hashes[n]
-            if len(tokens) < n or seen.size == 0:
-                break
-            h = np.uint64(_hash(tokens[-n:]))
-            i = int(np.searchsorted(seen, h))
-            if i >= seen.size or seen[i] != h:
+            if len(tokens) < n or self._find(tokens, n) < 0:
                 break
             best = n
         return best
+
+    def continuation(self, tokens: Sequence[int], limit: int) -> tuple[int, list[int]]:
+        """(n, the up to ``limit`` document tokens after the longest n-gram ending
+        ``tokens`` that a document holds); (0, []) when none of the last three does."""
+        for n in reversed(NgramIndex.SIZES):
+            end = self._find(tokens, n) if len(tokens) >= n else -1
+            if end >= 0:
+                after = self.text[end:end + limit].tolist()
+                return n, after[:after.index(-1)] if -1 in after else after
+        return 0, []
 
     def __len__(self) -> int:
         return len(self.layer)
