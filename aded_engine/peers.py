@@ -1,6 +1,7 @@
 """What a user of llama-cpp-python has today, for the benchmark to compare against:
 ``Llama.create_chat_completion`` with and without ``LlamaPromptLookupDecoding``; and,
-optionally, a llama.cpp server binary with and without its own n-gram speculation.
+optionally, a llama.cpp server binary with and without its own n-gram speculation
+(``LLAMA_SERVER_MODES``).
 
 These are measured through llama-cpp-python's own high-level API on purpose (this is the
 only module besides backend.py that imports llama_cpp): the point is to time what users
@@ -70,22 +71,33 @@ class LlamaCppPeer:
                           self.llama.eval_calls - calls_before)
 
 
+# llama.cpp's server plainly, and with each of its n-gram speculation modes: ngram-mod at
+# its defaults (a 24-token lookup and drafts of 48-64 tokens, sized for a GPU) and tuned for
+# a small model on a small CPU (short lookups, short drafts), and ngram-map-k
+LLAMA_SERVER_MODES = {
+    "llama-server": [],
+    "llama-server-ngram": ["--spec-type", "ngram-mod"],
+    "llama-server-ngram-small": ["--spec-type", "ngram-mod", "--spec-ngram-mod-n-match", "8",
+                                 "--spec-ngram-mod-n-min", "2", "--spec-ngram-mod-n-max", "16"],
+    "llama-server-map-k": ["--spec-type", "ngram-map-k"],
+}
+
+
 class LlamaServerPeer:
     """A llama.cpp server binary on loopback: the optional peer ``aded-bench --llama-server
-    PATH``, plain or with llama.cpp's own n-gram speculation (``spec="ngram-mod"``).
+    PATH``, in one of ``LLAMA_SERVER_MODES`` (``mode_args``).
 
     It decodes the very prompt tokens the other methods get (``/completion`` takes token
     ids), and its generation time is the server's own ``predicted_ms``.
     """
 
     def __init__(self, binary: str, model_path: str, n_threads: int, n_ctx: int,
-                 spec: str | None = None, start_timeout_s: float = 120.0):
+                 mode_args: Sequence[str] = (), start_timeout_s: float = 120.0):
         self.port = _free_port()
         self.log = tempfile.TemporaryFile()
         cmd = [binary, "-m", model_path, "-t", str(n_threads), "-tb", str(n_threads),
-               "-c", str(n_ctx), "-np", "1", "--host", "127.0.0.1", "--port", str(self.port)]
-        if spec:
-            cmd += ["--spec-type", spec]
+               "-c", str(n_ctx), "-np", "1", "--host", "127.0.0.1", "--port", str(self.port),
+               *mode_args]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + start_timeout_s
         while not self._healthy():

@@ -1,7 +1,8 @@
 """``aded-bench-server``: OpenAI-compatible servers side by side, driven by the same OpenAI
 client over the same prompts: ours with ADED, ours decoding plainly, llama-cpp-python's own
 server (``python -m llama_cpp.server``, when its web dependencies are installed), and with
-``--llama-server PATH`` llama.cpp's server plain and with ``--spec-type ngram-mod``.
+``--llama-server PATH`` llama.cpp's server plain and in its n-gram speculation modes
+(``peers.LLAMA_SERVER_MODES``).
 
 Each server runs in its own process on loopback, started once and warmed up with one short
 request; then every prompt goes to every server before the next prompt, in an order that
@@ -36,13 +37,12 @@ from pathlib import Path
 
 from .bench import DEFAULT_PROMPTS, _cpu_name, load_prompts, repeated_tokens
 from .models import fetch_demo_model
-from .peers import _free_port, add_llama_server_methods, stop_process
+from .peers import LLAMA_SERVER_MODES, _free_port, add_llama_server_methods, stop_process
 from .trigram import common_prefix
 
 PROMPT_SETS = {"code-edit": Path(__file__).resolve().parent / "data" / "code_edit_prompts.jsonl",
                "mt-bench": DEFAULT_PROMPTS}
 OURS = {"aded-server": [], "plain-server": ["--no-aded"]}
-LLAMA_SERVER = {"llama-server": [], "llama-server-ngram": ["--spec-type", "ngram-mod"]}
 PLAIN = "plain-server"  # every ratio is against it
 START_TIMEOUT_S = 900.0  # a first load probes the model and measures batch costs
 
@@ -145,10 +145,10 @@ def server_commands(methods: list[str], model: str, threads: int, n_ctx: int,
                           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
                           "--n_threads", str(threads), "--n_threads_batch", str(threads),
                           "--flash_attn", "false"], port)
-        elif name in LLAMA_SERVER:
+        elif name in LLAMA_SERVER_MODES:
             out[name] = ([llama_server, "-m", model, "-t", str(threads), "-tb", str(threads),
                           "-c", str(n_ctx), "-np", "1", "-fa", "off", "--host", "127.0.0.1",
-                          "--port", str(port), *LLAMA_SERVER[name]], port)
+                          "--port", str(port), *LLAMA_SERVER_MODES[name]], port)
     return out
 
 
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"comma-separated prompt sets from {','.join(PROMPT_SETS)}, or files")
     p.add_argument("--methods", default="aded-server,plain-server,llama-cpp-python-server")
     p.add_argument("--llama-server", metavar="PATH",
-                   help="also llama.cpp's server binary, plain and with --spec-type ngram-mod")
+                   help="also llama.cpp's server binary, plain and in its n-gram speculation modes")
     p.add_argument("--turns", choices=["1", "2", "both"], default="1")
     p.add_argument("--limit", type=int, help="prompts per set (taken in turn from each category)")
     p.add_argument("--max-tokens", type=int, default=128)
@@ -240,13 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    known = [*OURS, "llama-cpp-python-server", *LLAMA_SERVER]
+    known = [*OURS, "llama-cpp-python-server", *LLAMA_SERVER_MODES]
     unknown = set(methods) - set(known)
     if unknown:
         p.error(f"unknown methods: {', '.join(sorted(unknown))} (known: {', '.join(known)})")
     if PLAIN not in methods:
         methods.insert(0, PLAIN)
-    add_llama_server_methods(p, methods, args.llama_server, LLAMA_SERVER)
+    add_llama_server_methods(p, methods, args.llama_server, LLAMA_SERVER_MODES)
     sets = {}
     for s in (s.strip() for s in args.sets.split(",") if s.strip()):
         path = PROMPT_SETS.get(s, Path(s))
