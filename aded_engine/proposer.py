@@ -59,19 +59,21 @@ class TreeProposer:
         chain = self.drafter.copy_chain(min(s.copy_tokens, room)) if s.copy_tokens else []
         if not first and not chain:
             return DraftTree()
-        depth = s.search_settings.max_depth
-        evidence = self.drafter.evidence(text[-NgramIndex.SIZES[-1]:] + [first[0][0]]) if first else 0
-        # the cheap gate judges the table's best guess; a copy chain is judged node by node
-        if (first and not chain and s.cost_aware
-                and not drafting_can_pay(first[0][1], evidence, self.curve, self.calibration, depth)):
+        tail = text[-NgramIndex.SIZES[-1]:]
+        # the cheap gate, for the table's best guess and for the chain's first token alike:
+        # could a chain of drafts as likely as it beat plain decoding?
+        guess = bool(first) and self.can_pay(first[0][1], self.drafter.evidence(tail + [first[0][0]]))
+        copy = bool(chain) and self.can_pay(self.chain_probs(a, b, chain[:1])[0],
+                                      self.drafter.evidence(tail + chain[:1]))
+        if not (guess or copy):
             return DraftTree()
-        if not first:
+        if not guess:  # the search would only add nodes the cost model refuses
             tree = DraftTree()
         elif s.search == "mcts":
             tree = mcts_tree(self.drafter.distribution, a, b, self.search_budget())
         else:
             tree = greedy_chain(self.drafter.distribution, a, b, s.search_settings)
-        if chain:
+        if copy:
             chain = chain[:max(0, room - len(tree))]
             tree.add_path(chain, self.chain_probs(a, b, chain))
         tree.evidence = self.node_evidence(tree, text)
@@ -81,6 +83,11 @@ class TreeProposer:
             tree, _ = choose_nodes(tree, _FREE, self.calibration, max_nodes=s.fixed_nodes)
         self.kept_nodes += 0.1 * (len(tree) - self.kept_nodes)
         return tree
+
+    def can_pay(self, prob: float, evidence: int) -> bool:
+        """The cheap gate before any search (always open without the cost model)."""
+        return not self.settings.cost_aware or drafting_can_pay(
+            prob, evidence, self.curve, self.calibration, self.settings.search_settings.max_depth)
 
     def chain_probs(self, a: int, b: int, chain: list[int]) -> list[float]:
         """The table's estimate for each token of a copy chain (0 where it has none): with
