@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction("Quit", QKeySequence("Ctrl+Q"), self.close)
         bar.addMenu(self.models)
-        self.server_panel = ServerPanel(self.client, self)
+        self.server_panel = ServerPanel(self.client, self.settings, self)
         self.models.addSeparator()
         self.models.addAction("Local API server…", self.server_panel.show)
         chat_menu = bar.addMenu("&Chat")

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QDialog, QFormLayout, QLabel, QLineEdit,
                                QPlainTextEdit, QSpinBox, QVBoxLayout)
 
+from .settings import AppSettings, save_settings
 from .worker import EngineClient
 
 LOG_LINES = 500  # the log keeps the newest requests
@@ -67,18 +68,19 @@ class ServerController(QObject):
 class ServerPanel(QDialog):
     """The switch, where to listen, the state and the request log (a tool window)."""
 
-    def __init__(self, client: EngineClient, parent=None):
+    def __init__(self, client: EngineClient, settings: AppSettings, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Local API server")
         self.resize(620, 420)
         self.client = client
+        self.settings = settings
         self.controller = ServerController(client, self)
         self.switch = QCheckBox("Serve the loaded model")
         self.switch.toggled.connect(self.on_switch)
-        self.host = QLineEdit("127.0.0.1")
+        self.host = QLineEdit(settings.server_host)
         self.port = QSpinBox()
         self.port.setRange(0, 65535)
-        self.port.setValue(8080)
+        self.port.setValue(settings.server_port)
         self.api_key = QLineEdit()
         self.api_key.setEchoMode(QLineEdit.Password)
         self.api_key.setPlaceholderText("required for any address but 127.0.0.1")
@@ -113,8 +115,10 @@ class ServerPanel(QDialog):
 
     def on_switch(self, on: bool) -> None:
         if on:
-            self.controller.start(self.host.text().strip(), self.port.value(),
-                                  self.api_key.text().strip())
+            host, port = self.host.text().strip(), self.port.value()
+            if self.controller.start(host, port, self.api_key.text().strip()):
+                self.settings.server_host, self.settings.server_port = host, port
+                save_settings(self.settings)
         else:
             self.controller.stop()
 

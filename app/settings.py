@@ -35,7 +35,7 @@ RANGES = {
     "temperature": (0.0, 2.0), "top_k": (0, 1000), "top_p": (0.01, 1.0), "min_p": (0.0, 1.0),
     "repeat_penalty": (1.0, 2.0), "repeat_last_n": (1, 4096), "max_tokens": (1, 32768),
     "seed": (-1, 2**31 - 1), "draft_simulations": (1, 512), "draft_depth": (1, 16),
-    "last_conversation": (0, 2**63 - 1),
+    "last_conversation": (0, 2**63 - 1), "server_port": (0, 65535),
 }
 
 
@@ -67,6 +67,10 @@ class AppSettings:
     # started without --model: open the last model and show the last conversation again
     reopen_last: bool = True
     last_conversation: int = 0  # 0: none yet
+    # Model > Local API server: where it listens (its API key is not written to disk: it is
+    # typed again for each start of the app)
+    server_host: str = "127.0.0.1"
+    server_port: int = 8080
 
     def session_settings(self) -> SessionSettings:
         backend = BackendSettings(n_ctx=self.n_ctx, n_threads=self.n_threads or None,

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject
 
 from aded_engine.sampling import SamplingSettings
 from app.server_panel import ServerPanel
+from app.settings import AppSettings, load_settings
 
 TIMEOUT_MS = 180_000
 LONG = SamplingSettings(temperature=0.0, max_tokens=400)
@@ -41,7 +42,7 @@ class Replies(QObject):
 
 @pytest.fixture
 def panel(qtbot, engine):
-    panel = ServerPanel(engine)
+    panel = ServerPanel(engine, AppSettings())
     qtbot.addWidget(panel)
     panel.port.setValue(0)  # any free port
     yield panel
@@ -69,6 +70,19 @@ def test_the_switch_serves_the_model_and_logs_each_request(qtbot, panel, engine)
     panel.switch.setChecked(False)
     assert not panel.controller.running and panel.state.text() == "Not running"
     assert panel.host.isEnabled()
+
+
+def test_where_it_listened_is_kept_for_the_next_start_but_not_the_key(qtbot, panel, engine):
+    panel.api_key.setText("s3cret-key")
+    panel.switch.setChecked(True)
+    assert panel.controller.running
+    panel.switch.setChecked(False)
+    saved = load_settings()
+    assert (saved.server_host, saved.server_port) == ("127.0.0.1", 0)
+    assert "s3cret-key" not in str(vars(saved))
+    again = ServerPanel(engine, saved)
+    qtbot.addWidget(again)
+    assert (again.host.text(), again.port.value(), again.api_key.text()) == ("127.0.0.1", 0, "")
 
 
 def test_an_address_off_loopback_without_a_key_is_refused(panel):
