@@ -48,7 +48,9 @@ from .session import ChatSession, SessionSettings
 from .trigram import common_prefix
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent / "data" / "mt_bench_question.jsonl"  # see NOTICE.md
-PROMPT_SETS = {"mt-bench": DEFAULT_PROMPTS, "documents": DOCUMENT_PROMPTS}
+CODE_EDIT_PROMPTS = DEFAULT_PROMPTS.with_name("code_edit_prompts.jsonl")  # see NOTICE.md
+PROMPT_SETS = {"mt-bench": DEFAULT_PROMPTS, "documents": DOCUMENT_PROMPTS,
+               "code-edit": CODE_EDIT_PROMPTS}
 ADED_VARIANTS = {
     "aded": AdedSettings(),
     "aded-noadapt": AdedSettings(adapt=False),

@@ -35,13 +35,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bench import DEFAULT_PROMPTS, _cpu_name, load_prompts, repeated_tokens
+from .bench import CODE_EDIT_PROMPTS, DEFAULT_PROMPTS, _cpu_name, load_prompts, repeated_tokens
 from .models import fetch_demo_model
 from .peers import LLAMA_SERVER_MODES, _free_port, add_llama_server_methods, stop_process
 from .trigram import common_prefix
 
-PROMPT_SETS = {"code-edit": Path(__file__).resolve().parent / "data" / "code_edit_prompts.jsonl",
-               "mt-bench": DEFAULT_PROMPTS}
+PROMPT_SETS = {"code-edit": CODE_EDIT_PROMPTS, "mt-bench": DEFAULT_PROMPTS}
 OURS = {"aded-server": [], "plain-server": ["--no-aded"]}
 PLAIN = "plain-server"  # every ratio is against it
 START_TIMEOUT_S = 900.0  # a first load probes the model and measures batch costs

@@ -1,8 +1,12 @@
-"""The benchmark's arithmetic: a method's tally adds replies' counts and reports their rates."""
+"""The benchmark's arithmetic: a method's tally adds replies' counts and reports their rates;
+and one short run of the editing set."""
+
+import json
 
 import pytest
 
 from aded_engine.bench import Tally, measure_table_load, repeated_tokens
+from aded_engine.bench import main as bench_main
 from aded_engine.decode import ReplyStats
 
 
@@ -47,3 +51,13 @@ def test_table_load_measurement_reports_a_real_table():
     r = measure_table_load(20_000)
     assert r["history_tokens"] == 20_000 and r["entries"] > 1_000
     assert r["file_mb"] > 0 and r["load_s"] > 0
+
+
+def test_the_editing_set_runs_both_categories(tmp_path):
+    out = tmp_path / "edit.json"
+    assert bench_main(["--set", "code-edit", "--limit", "2", "--turns", "1", "--max-tokens", "8",
+                       "--methods", "ar,aded", "--threads", "2", "--ctx", "2048",
+                       "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["methods"]["aded"]["by_category"]) == {"code-edit", "rewrite"}
+    assert all(p["outputs"]["aded"]["output_tokens"] for p in result["prompts"])
