@@ -262,7 +262,7 @@ def choose_nodes(tree: DraftTree, curve: CostCurve, calibration: AcceptanceCalib
     depths = tree.depths()
     order = sorted(range(len(tree)), key=lambda i: (-probs[i], depths[i], i))
     # never more rows than the curve measured: past its last size it only extrapolates flat
-    order = order[:min(max_nodes or len(order), curve.sizes[-1] - 1)]
+    order = order[:min(len(order) if max_nodes is None else max_nodes, curve.sizes[-1] - 1)]
     best_n, best_rate, expected = 0, 1.0 / curve.relative(1), 1.0
     best_expected = 1.0
     for n, i in enumerate(order, start=1):

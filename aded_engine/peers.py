@@ -159,12 +159,14 @@ def _free_port() -> int:
 
 def add_llama_server_methods(parser, methods: list[str], binary: str | None,
                              names: Sequence[str]) -> None:
-    """``--llama-server PATH`` adds llama.cpp's server methods ``names`` to ``methods``;
-    without it, asking for them is an argument error (aded-bench and aded-bench-server)."""
+    """``--llama-server PATH`` adds llama.cpp's server methods ``names`` to ``methods``
+    (only those named in ``methods``, when some are); without it, asking for them is an
+    argument error (aded-bench and aded-bench-server)."""
     if binary:
         if not Path(binary).is_file():
             parser.error(f"no llama.cpp server at {binary} "
                          "(build one with packaging/build-llama-server.sh)")
-        methods += [m for m in names if m not in methods]
+        if not set(methods) & set(names):
+            methods += list(names)
     elif set(methods) & set(names):
         parser.error("the llama-server methods need --llama-server PATH")

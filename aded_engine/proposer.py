@@ -1,7 +1,9 @@
 """The drafter: from the text so far, a tree of next tokens worth one batched verification.
 
-It strings together the tri-gram table (trigram.py), the tree search (search.py) and the cost
-model that keeps only the nodes worth their batch rows (cost.py), each a pure function there.
+It strings together the tri-gram table (trigram.py), the tree search (search.py), the copy
+chain (the text that followed the last tokens where they occurred before: trigram.py's
+n-gram index, documents/drafting.py) and the cost model that keeps only the nodes worth
+their batch rows (cost.py).
 """
 
 from __future__ import annotations
@@ -62,9 +64,10 @@ class TreeProposer:
         tail = text[-NgramIndex.SIZES[-1]:]
         # the cheap gate, for the table's best guess and for the chain's first token alike:
         # could a chain of drafts as likely as it beat plain decoding?
-        guess = bool(first) and self.can_pay(first[0][1], self.drafter.evidence(tail + [first[0][0]]))
+        guess = bool(first) and self.can_pay(first[0][1],
+                                             self.drafter.evidence(tail + [first[0][0]]))
         copy = bool(chain) and self.can_pay(self.chain_probs(a, b, chain[:1])[0],
-                                      self.drafter.evidence(tail + chain[:1]))
+                                            self.drafter.evidence(tail + chain[:1]), len(chain))
         if not (guess or copy):
             return DraftTree()
         if not guess:  # the search would only add nodes the cost model refuses
@@ -73,21 +76,24 @@ class TreeProposer:
             tree = mcts_tree(self.drafter.distribution, a, b, self.search_budget())
         else:
             tree = greedy_chain(self.drafter.distribution, a, b, s.search_settings)
+        searched = len(tree)
         if copy:
-            chain = chain[:max(0, room - len(tree))]
-            tree.add_path(chain, self.chain_probs(a, b, chain))
+            tree.add_path(chain, self.chain_probs(a, b, chain), max_new=room - searched)
         tree.evidence = self.node_evidence(tree, text)
         if s.cost_aware:
             tree, _ = choose_nodes(tree, self.curve, self.calibration)
         else:
             tree, _ = choose_nodes(tree, _FREE, self.calibration, max_nodes=s.fixed_nodes)
-        self.kept_nodes += 0.1 * (len(tree) - self.kept_nodes)
+        if guess:  # the search budget follows what searches yield, not what chains add
+            self.kept_nodes += 0.1 * (min(len(tree), searched) - self.kept_nodes)
         return tree
 
-    def can_pay(self, prob: float, evidence: int) -> bool:
-        """The cheap gate before any search (always open without the cost model)."""
+    def can_pay(self, prob: float, evidence: int, depth: int = 0) -> bool:
+        """The cheap gate before any search (always open without the cost model): could a
+        chain of ``depth`` drafts (default: the search's depth) as likely as this pay?"""
         return not self.settings.cost_aware or drafting_can_pay(
-            prob, evidence, self.curve, self.calibration, self.settings.search_settings.max_depth)
+            prob, evidence, self.curve, self.calibration,
+            depth or self.settings.search_settings.max_depth)
 
     def chain_probs(self, a: int, b: int, chain: list[int]) -> list[float]:
         """The table's estimate for each token of a copy chain (0 where it has none): with

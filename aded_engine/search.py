@@ -42,14 +42,18 @@ class DraftTree:
         self.evidence.append(0)
         return len(self.tokens) - 1
 
-    def add_path(self, tokens: list[int], probs: list[float]) -> None:
+    def add_path(self, tokens: list[int], probs: list[float], max_new: int | None = None) -> None:
         """Graft a chain of tokens below the root, sharing the nodes the tree already has
-        (a shared node keeps its own probability)."""
+        (a shared node keeps its own probability), adding at most ``max_new`` nodes."""
         child = {(p, t): i for i, (t, p) in enumerate(zip(self.tokens, self.parents))}
-        parent = -1
+        parent, room = -1, len(tokens) if max_new is None else max_new
         for token, prob in zip(tokens, probs):
             node = child.get((parent, token))
-            parent = self.add(token, parent, prob) if node is None else node
+            if node is None:
+                if room <= 0:
+                    return
+                node, room = self.add(token, parent, prob), room - 1
+            parent = node
 
     def depths(self) -> list[int]:
         d: list[int] = []

@@ -106,8 +106,8 @@ class NgramIndex:
     SIZES = (3, 4, 6, 8, 12)
 
     def __init__(self) -> None:
-        # n -> n-gram -> the positions just after its occurrences, oldest first
-        self.ends: dict[int, dict[tuple[int, ...], list[int]]] = {n: {} for n in self.SIZES}
+        # n -> n-gram -> the positions just after its two latest occurrences (-1: none)
+        self.ends: dict[int, dict[tuple[int, ...], tuple[int, int]]] = {n: {} for n in self.SIZES}
 
     def add(self, tokens: Sequence[int], start: int = 0) -> None:
         """Index the n-grams ending at tokens[i] for i >= start."""
@@ -115,7 +115,9 @@ class NgramIndex:
             for n in self.SIZES:
                 if i + 1 < n:
                     break
-                self.ends[n].setdefault(tuple(tokens[i + 1 - n:i + 1]), []).append(i + 1)
+                seen = self.ends[n]
+                gram = tuple(tokens[i + 1 - n:i + 1])
+                seen[gram] = (seen.get(gram, (-1, -1))[1], i + 1)
 
     def match_length(self, tokens: Sequence[int]) -> int:
         """The largest size n such that the last n tokens occurred as a run before (0 if
@@ -135,9 +137,10 @@ class NgramIndex:
         for n in reversed(self.SIZES):
             if end < n:
                 continue
-            earlier = [e for e in self.ends[n].get(tuple(tokens[-n:]), [])[-2:] if e < end]
-            if earlier:
-                return n, list(tokens[earlier[-1]:earlier[-1] + limit])
+            previous, latest = self.ends[n].get(tuple(tokens[-n:]), (-1, -1))
+            after = latest if latest < end else previous  # ``latest`` is the end itself
+            if after >= 0:
+                return n, list(tokens[after:after + limit])
         return 0, []
 
 
@@ -256,8 +259,8 @@ class TableSettings:
 class LearnedLayers:
     """The persisted layers, shared by every drafter of one model (replaced, not mutated,
     when they learn), and the documents attached to the current conversation (not saved;
-    a ``documents.drafting.DocumentLayer``: successors like a layer, ``match_length`` like
-    ``NgramIndex``)."""
+    a ``documents.drafting.DocumentLayer``: successors like a layer, ``match_length`` and
+    ``continuation`` like ``NgramIndex``)."""
 
     history: FrozenLayer = field(default_factory=FrozenLayer)
     corpus: FrozenLayer = field(default_factory=FrozenLayer)
@@ -267,8 +270,10 @@ class LearnedLayers:
 class TrigramDrafter:
     """Combines the layers into one next-token distribution and adapts to verified tokens.
 
-    Drafter interface: ``distribution(a, b)`` for the tree search, ``observe(tokens)`` after
-    every verification, ``start(prompt_tokens)`` when a new reply begins.
+    Drafter interface: ``distribution(a, b)`` for the tree search, ``copy_chain(limit)`` for
+    the text that followed the last tokens before, ``evidence(tokens)`` for the calibration,
+    ``observe(tokens)`` after every verification, ``start(prompt_tokens)`` when a new reply
+    begins.
     """
 
     def __init__(self, settings: TableSettings = TableSettings(),
@@ -337,7 +342,7 @@ class TrigramDrafter:
         documents = self.learned.documents
         if documents is not None and n < NgramIndex.SIZES[-1]:
             m, quoted = documents.continuation(self.tokens, limit)
-            if m > n:
+            if m > n and quoted:
                 chain = quoted
         return chain
 

@@ -4,12 +4,13 @@
     layer.note                                         # what it took of a very large file
 
 A ``DocumentLayer`` gives the drafter the documents' tri-grams (a table layer like the
-conversation's) and their n-grams for the evidence a draft has (how long a run of document
-text it continues: a reply quoting the document is accepted like a reply quoting the
-prompt), so a reply that quotes a page the context had no room for is still drafted.
+conversation's) and their n-grams, with where each occurs: for the evidence a draft has (how
+long a run of document text it continues: a reply quoting the document is accepted like a
+reply quoting the prompt) and for copy chains (the document text that followed the reply's
+last tokens), so a reply that quotes a page the context had no room for is still drafted.
 
 Memory is bounded: at most ``MAX_DOC_TOKENS`` tokens of one document and ``MAX_TOKENS`` in
-all (about 30 bytes a token). From a larger document it takes the chunks that best match
+all (about 100 bytes a token: the text, a hash and a position per n-gram size, the table). From a larger document it takes the chunks that best match
 the question first, then evenly spaced ones. Text is tokenized with the model's tokenizer
 without parsing special tokens: a document that contains ``<|im_start|>`` teaches the text,
 not the control token.
@@ -31,6 +32,9 @@ MAX_DOC_TOKENS = 150_000
 MAX_TOKENS = 300_000
 CHARS_PER_TOKEN = 4.0  # at most, in any text: longer ones are not tokenized whole (a 20 MB log)
 
+# occurrences of one n-gram checked for a match, latest first (hash collisions aside, any
+# occurrence matches; the bound keeps a common 3-gram from costing a scan of thousands)
+_CANDIDATES = 8
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the n-gram hash (mod 2**64)
 _MASK = (1 << 64) - 1
 
@@ -62,9 +66,11 @@ class DocumentLayer:
     and its copy chains."""
 
     layer: FrozenLayer
-    text: np.ndarray  # every learned run, each followed by -1 (int64)
-    hashes: dict[int, np.ndarray]  # n -> hashes of the text's n-grams, sorted
-    ends: dict[int, np.ndarray]  # n -> the position just after each of those n-grams
+    text: np.ndarray  # every learned run, each followed by -1 (int32)
+    # n -> hashes of the text's n-grams, sorted (windows across a -1 included: no text's
+    # tail matches them), and the position just after each of those n-grams (int32)
+    hashes: dict[int, np.ndarray]
+    ends: dict[int, np.ndarray]
     tokens: int  # tokens learned
     note: str = ""  # what was left out of very large documents; "" when nothing was
     signature: tuple = field(default=(), repr=False)
@@ -79,24 +85,28 @@ class DocumentLayer:
         text = np.concatenate([np.append(a, -1) for a in arrays] or [np.empty(0, np.int64)])
         hashes, ends = {}, {}
         for n in NgramIndex.SIZES:
-            # windows that cross a run's end would hash a -1: they never match a text's tail
             h = ngram_hashes(text.astype(np.uint64), n)
-            order = np.argsort(h, kind="stable")
-            hashes[n], ends[n] = h[order], (order + n).astype(np.int64)
+            order = np.argsort(h, kind="stable")  # equal hashes stay in text order
+            hashes[n], ends[n] = h[order], (order + n).astype(np.int32)
+        text = text.astype(np.int32)
         return cls(layer, text, hashes, ends, sum(a.size for a in arrays), note, signature)
 
     def successors(self, key: int) -> dict[int, float] | None:
         return self.layer.successors(key)
 
-    def _find(self, tokens: Sequence[int], n: int) -> int:
-        """The position after an occurrence of the last n tokens in a document, or -1."""
+    def _find(self, tokens: Sequence[int], n: int, continued: bool = False) -> int:
+        """The position after the latest occurrence of the last n tokens in a document (with
+        ``continued``: one that a token follows, not the end of a document), or -1."""
         seen = self.hashes[n]
         h = np.uint64(_hash(tokens[-n:]))
-        i = int(np.searchsorted(seen, h))
-        if i >= seen.size or seen[i] != h:
-            return -1
-        end = int(self.ends[n][i])
-        return end if self.text[end - n:end].tolist() == list(tokens[-n:]) else -1
+        lo, hi = int(np.searchsorted(seen, h)), int(np.searchsorted(seen, h, side="right"))
+        want = list(tokens[-n:])
+        for i in range(hi - 1, max(lo, hi - _CANDIDATES) - 1, -1):  # latest first
+            end = int(self.ends[n][i])
+            if (self.text[end - n:end].tolist() == want
+                    and not (continued and (end >= self.text.size or self.text[end] < 0))):
+                return end
+        return -1
 
     def match_length(self, tokens: Sequence[int]) -> int:
         """The largest size n such that the last n tokens occur in a document (0 if not
@@ -109,10 +119,11 @@ class DocumentLayer:
         return best
 
     def continuation(self, tokens: Sequence[int], limit: int) -> tuple[int, list[int]]:
-        """(n, the up to ``limit`` document tokens after the longest n-gram ending
-        ``tokens`` that a document holds); (0, []) when none of the last three does."""
+        """(n, the up to ``limit`` document tokens after the latest occurrence of the
+        longest n-gram ending ``tokens`` that a document holds and goes on after); (0, [])
+        when there is none for the last three."""
         for n in reversed(NgramIndex.SIZES):
-            end = self._find(tokens, n) if len(tokens) >= n else -1
+            end = self._find(tokens, n, continued=True) if len(tokens) >= n else -1
             if end >= 0:
                 after = self.text[end:end + limit].tolist()
                 return n, after[:after.index(-1)] if -1 in after else after

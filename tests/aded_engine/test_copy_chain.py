@@ -17,13 +17,13 @@ from aded_engine.trigram import LearnedLayers, NgramIndex, TrigramDrafter
 
 def brute_continuation(text, limit, runs):
     """The longest n in NgramIndex.SIZES whose last-n tokens of ``text`` occur in one of
-    ``runs`` ending before ``text``'s own end, and every continuation such a match has."""
+    ``runs`` with at least one token after them (so not at ``text``'s own end), and every
+    continuation such a match has."""
     for n in reversed(NgramIndex.SIZES):
         tail = text[-n:]
         found = []
-        for run, is_text in runs:
-            last = len(run) - 1 if is_text else len(run)
-            for end in range(n, last + 1):
+        for run in runs:
+            for end in range(n, len(run)):
                 if run[end - n:end] == tail:
                     found.append(run[end:end + limit])
         if len(text) >= n and found:
@@ -38,10 +38,10 @@ def test_the_conversation_index_continues_the_longest_latest_match():
         index = NgramIndex()
         index.add(text)
         n, chain = index.continuation(text, 10)
-        want_n, options = brute_continuation(text, 10, [(text, True)])
+        want_n, options = brute_continuation(text, 10, [text])
         assert n == want_n and chain in options
         if n:  # the latest earlier occurrence: the one whose continuation starts last
-            starts = [e for e in index.ends[n][tuple(text[-n:])] if e < len(text)]
+            starts = [e for e in index.ends[n][tuple(text[-n:])] if 0 <= e < len(text)]
             assert chain == text[starts[-1]:starts[-1] + 10]
     index = NgramIndex()
     index.add([1, 2, 3, 4, 5])
@@ -59,11 +59,17 @@ def test_a_document_continues_the_longest_match_and_stops_at_its_end():
         if rng.random() < 0.3:
             text = text + [rng.randrange(8)]
         n, chain = layer.continuation(text, 12)
-        want_n, options = brute_continuation(text, 12, [(r, False) for r in runs])
+        want_n, options = brute_continuation(text, 12, runs)
         assert n == want_n and chain in options
     doc = list(range(100, 130))
     layer = DocumentLayer.from_runs([doc])
     assert layer.continuation([7, 8] + doc[:12], 50) == (12, doc[12:])  # to its end, no -1
+    # an occurrence that ends a document has nothing to copy: the one that goes on is taken
+    layer = DocumentLayer.from_runs([[9, 4, 5, 6, 7, 8], [1, 2, 3, 4, 5, 6]])  # latest: an end
+    assert layer.continuation([0, 4, 5, 6], 5) == (3, [7, 8])
+    drafter = TrigramDrafter(learned=LearnedLayers(documents=DocumentLayer.from_runs([[4, 5, 6]])))
+    drafter.start([4, 5, 6, 1, 4, 5, 6])  # the conversation goes on after 4 5 6; the document ends
+    assert drafter.copy_chain(3) == [1, 4, 5]
 
 
 def test_a_chain_is_grafted_onto_the_tree_sharing_its_nodes():
@@ -80,9 +86,11 @@ def test_the_longer_match_wins_between_conversation_and_documents():
     doc = list(range(200, 240))
     learned = LearnedLayers(documents=DocumentLayer.from_runs([doc]))
     drafter = TrigramDrafter(learned=learned)
-    # the conversation saw doc[5:9] once, followed by 999; the document holds doc[:12]
-    drafter.start([1, 2] + doc[5:9] + [999] + doc[:12])
-    assert drafter.copy_chain(5) == doc[12:17]
+    # the conversation saw doc[5:9] followed by 999 (a match of 4 for a text ending in
+    # doc[:9]); the document holds doc[:9] itself, a match of 8 that goes on with doc[9:]
+    drafter.start([1, 2] + doc[5:9] + [999] + doc[:9])
+    assert drafter.ngrams.continuation(drafter.tokens, 5) == (4, [999] + doc[:4])
+    assert drafter.copy_chain(5) == doc[9:14]
     drafter.start([1, 2] + doc[:12] + [999, 3] + doc[:12])  # now the conversation matches 12
     assert drafter.copy_chain(3) == [999, 3] + doc[:1]
 
