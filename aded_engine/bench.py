@@ -269,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="aded-bench", description=__doc__.split("\n")[0])
     p.add_argument("--model", help="GGUF file (default: the SmolLM2 demo model)")
     p.add_argument("--set", choices=list(PROMPT_SETS), default="mt-bench",
-                   help="the prompt set: MT-Bench, or questions about attached documents")
+                   help="the prompt set: MT-Bench, questions about attached documents, or code "
+                        "edits and text rewrites")
     p.add_argument("--prompts", type=Path, help="a prompt file instead of the set's")
     p.add_argument("--methods", default="ar,llama-cpp,pld2,pld10,aded",
                    help=f"comma-separated, from {','.join(ALL_METHODS)}")
