@@ -10,10 +10,10 @@ reply quoting the prompt) and for copy chains (the document text that followed t
 last tokens), so a reply that quotes a page the context had no room for is still drafted.
 
 Memory is bounded: at most ``MAX_DOC_TOKENS`` tokens of one document and ``MAX_TOKENS`` in
-all (about 100 bytes a token: the text, a hash and a position per n-gram size, the table). From a larger document it takes the chunks that best match
-the question first, then evenly spaced ones. Text is tokenized with the model's tokenizer
-without parsing special tokens: a document that contains ``<|im_start|>`` teaches the text,
-not the control token.
+all (about 100 bytes a token: the text, a hash and a position per n-gram size, the table).
+From a larger document it takes the chunks that best match the question first, then evenly
+spaced ones. Text is tokenized with the model's tokenizer without parsing special tokens: a
+document that contains ``<|im_start|>`` teaches the text, not the control token.
 """
 
 from __future__ import annotations
