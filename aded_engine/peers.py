@@ -83,6 +83,16 @@ LLAMA_SERVER_MODES = {
 }
 
 
+def llama_server_command(binary: str, model_path: str, n_threads: int, n_ctx: int, port: int,
+                         mode_args: Sequence[str] = ()) -> list[str]:
+    """llama-server on loopback, set up as our backend is: one slot, the same threads for
+    one and many rows, flash attention off (its "auto" turns it on for the CPU, where it
+    makes a one-row step slower)."""
+    return [binary, "-m", model_path, "-t", str(n_threads), "-tb", str(n_threads),
+            "-c", str(n_ctx), "-np", "1", "-fa", "off", "--host", "127.0.0.1",
+            "--port", str(port), *mode_args]
+
+
 class LlamaServerPeer:
     """A llama.cpp server binary on loopback: the optional peer ``aded-bench --llama-server
     PATH``, in one of ``LLAMA_SERVER_MODES`` (``mode_args``).
@@ -95,9 +105,7 @@ class LlamaServerPeer:
                  mode_args: Sequence[str] = (), start_timeout_s: float = 120.0):
         self.port = _free_port()
         self.log = tempfile.TemporaryFile()
-        cmd = [binary, "-m", model_path, "-t", str(n_threads), "-tb", str(n_threads),
-               "-c", str(n_ctx), "-np", "1", "--host", "127.0.0.1", "--port", str(self.port),
-               *mode_args]
+        cmd = llama_server_command(binary, model_path, n_threads, n_ctx, self.port, mode_args)
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + start_timeout_s
         while not self._healthy():

@@ -37,7 +37,8 @@ from pathlib import Path
 
 from .bench import CODE_EDIT_PROMPTS, DEFAULT_PROMPTS, _cpu_name, load_prompts, repeated_tokens
 from .models import fetch_demo_model
-from .peers import LLAMA_SERVER_MODES, _free_port, add_llama_server_methods, stop_process
+from .peers import (LLAMA_SERVER_MODES, _free_port, add_llama_server_methods,
+                    llama_server_command, stop_process)
 from .trigram import common_prefix
 
 PROMPT_SETS = {"code-edit": CODE_EDIT_PROMPTS, "mt-bench": DEFAULT_PROMPTS}
@@ -145,9 +146,8 @@ def server_commands(methods: list[str], model: str, threads: int, n_ctx: int,
                           "--n_threads", str(threads), "--n_threads_batch", str(threads),
                           "--flash_attn", "false"], port)
         elif name in LLAMA_SERVER_MODES:
-            out[name] = ([llama_server, "-m", model, "-t", str(threads), "-tb", str(threads),
-                          "-c", str(n_ctx), "-np", "1", "-fa", "off", "--host", "127.0.0.1",
-                          "--port", str(port), *LLAMA_SERVER_MODES[name]], port)
+            out[name] = (llama_server_command(llama_server, model, threads, n_ctx, port,
+                                              LLAMA_SERVER_MODES[name]), port)
     return out
 
 
