@@ -123,6 +123,6 @@ def test_a_reply_that_copies_a_passage_is_verified_many_tokens_per_call(session)
     assert chained.stats.tokens_per_call > 3.0
     # the search alone also finds much of the passage (the prompt holds it, so its tri-grams
     # are in the conversation layer), and how much differs between CPUs (4.1 tokens per
-    # call on an AVX-512 Xeon, against 5.0 with chains), so the chains are held to saving
-    # calls on trees of the same size
-    assert chained.stats.calls < searched.stats.calls
+    # call on an AVX-512 Xeon, against 5.0 with chains), so the chains are held to beating
+    # it on trees of the same size (per call: the two replies need not be equally long)
+    assert chained.stats.tokens_per_call > searched.stats.tokens_per_call
