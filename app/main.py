@@ -33,9 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         return self_test(args.model or "")
     from .qt_compat import application
-    from .settings import load_settings
-    from .store import StoreError
-    from .store_dialog import open_conversations
+    from .settings.settings import load_settings
+    from .storage.dialog import open_conversations
+    from .storage.store import StoreError
 
     app = application()
     app.setApplicationName("ADED Chat")
@@ -55,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def open_window(args: argparse.Namespace, store, settings):
     """Show the main window and open the model asked for: ``--model``, ``--demo``, or the
-    last one used (app/reopen.py)."""
-    from .main_window import MainWindow
-    from .reopen import last_model
+    last one used (app/settings/reopen.py)."""
+    from .mainwindow.main_window import MainWindow
+    from .settings.reopen import last_model
 
     window = MainWindow(store, settings)
     window.show()
@@ -72,7 +72,7 @@ def self_test(model_path: str = "", timeout_s: float = 600.0) -> int:
     generate one ADED reply through the same EngineClient/QThread the window uses, print the
     statistics. 0 on success."""
     from .qt_compat import application
-    from .store import ConversationStore, StoreError
+    from .storage.store import ConversationStore, StoreError
 
     try:
         ConversationStore().close()
@@ -102,8 +102,8 @@ def _self_test_class():
     from aded_engine.reply_record import ReplyRecord
     from aded_engine.sampling import SamplingSettings
 
-    from .settings import load_settings
-    from .worker import EngineClient
+    from .engine.worker import EngineClient
+    from .settings.settings import load_settings
 
     class SelfTest(QObject):
         """Drives one load + one reply; its methods are slots on the GUI thread (queued

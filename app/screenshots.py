@@ -41,11 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     tmp = tempfile.TemporaryDirectory(prefix="aded-shots-")
     set_data_dir(tmp.name)
 
-    from .main_window import MainWindow
+    from .engine.wait import wait_until
+    from .mainwindow.main_window import MainWindow
     from .qt_compat import application
-    from .settings import AppSettings
-    from .store import ConversationStore
-    from .wait import wait_until
+    from .settings.settings import AppSettings
+    from .storage.store import ConversationStore
 
     app = application()  # noqa: F841
     store = ConversationStore()

@@ -40,7 +40,7 @@ def module_data_dir(tmp_path_factory):
 def small_settings(**overrides):
     """Settings that keep tests quick: one thread (the machine may be shared), a small
     context, short greedy replies."""
-    from app.settings import AppSettings
+    from app.settings.settings import AppSettings
     values = dict(n_threads=1, n_ctx=N_CTX, max_tokens=REPLY_TOKENS, temperature=0.0)
     values.update(overrides)
     return AppSettings(**values)
@@ -54,8 +54,8 @@ def settings_for():
 @pytest.fixture(scope="module")
 def engine(qapp, module_data_dir, demo_model):
     """One EngineClient (worker + QThread) with the demo model, shared by a module."""
-    from app.wait import wait_until
-    from app.worker import EngineClient
+    from app.engine.wait import wait_until
+    from app.engine.worker import EngineClient
     client = EngineClient()
     client.load(str(demo_model), small_settings().session_settings())
     assert wait_until(lambda: client.info is not None, 120), "the demo model did not load"
@@ -65,7 +65,7 @@ def engine(qapp, module_data_dir, demo_model):
 
 @pytest.fixture
 def store(tmp_path):
-    from app.store import ConversationStore
+    from app.storage.store import ConversationStore
     s = ConversationStore(tmp_path / "conversations.db")
     yield s
     s.close()

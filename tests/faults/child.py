@@ -27,12 +27,12 @@ def window_scenario(data_dir: str) -> None:
     from aded_engine.models import fetch_demo_model
     from aded_engine.paths import set_data_dir
     set_data_dir(data_dir)
-    from app.main_window import MainWindow
+    from app.engine.wait import wait_until
+    from app.engine.worker import EngineClient
+    from app.mainwindow.main_window import MainWindow
     from app.qt_compat import application
-    from app.settings import AppSettings
-    from app.store import ConversationStore
-    from app.wait import wait_until
-    from app.worker import EngineClient
+    from app.settings.settings import AppSettings
+    from app.storage.store import ConversationStore
 
     app = application()  # noqa: F841 (keeps Qt alive)
     settings = AppSettings(n_threads=1, n_ctx=1024, max_tokens=48, temperature=0.0)
@@ -61,7 +61,7 @@ def save_loop(data_dir: str) -> None:
     from aded_engine.provenance import new_source
     from aded_engine.table_store import save_table
     from aded_engine.trigram import FrozenLayer, TableSettings, learn_tokens
-    from app.store import ConversationStore
+    from app.storage.store import ConversationStore
 
     store = ConversationStore(Path(data_dir) / "conversations.db")
     cid = store.create_conversation("saved")

@@ -18,5 +18,5 @@ def guarded_qapp(qapp):
 @pytest.fixture
 def small_settings():
     """One thread (the machine may be shared), a small context, short greedy replies."""
-    from app.settings import AppSettings
+    from app.settings.settings import AppSettings
     return AppSettings(n_threads=1, n_ctx=1024, max_tokens=32, temperature=0.0)

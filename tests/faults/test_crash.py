@@ -63,11 +63,11 @@ def walk(layer, tokens: list[int], steps: int) -> list[int]:
 def test_killed_mid_reply_and_before_a_forget_nothing_is_lost_nothing_is_kept(
         qtbot, tmp_path, demo_model_path, small_settings):
     from aded_engine.backend import LlamaVocab
-    from app.continuation import can_continue
-    from app.main_window import MainWindow
-    from app.store import INTERRUPTED, PARTIAL, ConversationStore
-    from app.wait import wait_until
-    from app.worker import EngineClient
+    from app.engine.wait import wait_until
+    from app.engine.worker import EngineClient
+    from app.mainwindow.main_window import MainWindow
+    from app.reply.continuation import can_continue
+    from app.storage.store import INTERRUPTED, PARTIAL, ConversationStore
 
     data = tmp_path / "data"
     child = start("window", data)

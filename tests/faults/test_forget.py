@@ -18,9 +18,9 @@ SECRET = "For the record, my locker code is tangerine-walrus-5120 and I keep it 
 @pytest.fixture(scope="module")
 def engine(qapp, tmp_path_factory, demo_model_path):
     from aded_engine import paths
-    from app.settings import AppSettings
-    from app.wait import wait_until
-    from app.worker import EngineClient
+    from app.engine.wait import wait_until
+    from app.engine.worker import EngineClient
+    from app.settings.settings import AppSettings
     paths.set_data_dir(tmp_path_factory.mktemp("forget-data"))
     client = EngineClient()
     settings = AppSettings(n_threads=1, n_ctx=1024, max_tokens=24, temperature=0.0)
@@ -33,8 +33,8 @@ def engine(qapp, tmp_path_factory, demo_model_path):
 
 def test_deleting_every_conversation_leaves_nothing_learned_from_them(
         qtbot, engine, tmp_path, small_settings, monkeypatch):
-    from app.main_window import MainWindow
-    from app.store import ConversationStore
+    from app.mainwindow.main_window import MainWindow
+    from app.storage.store import ConversationStore
 
     store = ConversationStore(tmp_path / "conversations.db")
     window = MainWindow(store, small_settings, engine)

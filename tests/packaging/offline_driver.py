@@ -67,7 +67,7 @@ MESSAGE = "Name three colours of the rainbow."
 
 
 def wait_until(condition, timeout_s: float, what: str) -> None:
-    from app.wait import wait_until as deliver_events_until
+    from app.engine.wait import wait_until as deliver_events_until
     if not deliver_events_until(condition, timeout_s):
         raise TimeoutError(f"timed out waiting for {what}")
 
@@ -78,10 +78,10 @@ def session(data_dir: str, model: str) -> dict:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    from app.main_window import MainWindow
+    from app.mainwindow.main_window import MainWindow
     from app.qt_compat import application
-    from app.settings import AppSettings
-    from app.store import DB_NAME, ConversationStore
+    from app.settings.settings import AppSettings
+    from app.storage.store import DB_NAME, ConversationStore
 
     app = application()
     app.setApplicationName("ADED Chat")

@@ -1,0 +1,372 @@
+"""The main window: sidebar | transcript + composer | speed meter, menus and status bar.
+
+It lays the widgets out, connects them, and handles conversations: open, create, rename,
+delete, export, their system prompt and sampling. Elsewhere: a reply, from Send to the saved
+row, in app/reply/reply.py; loading models in app/mainwindow/model_menu.py; the middle
+column in app/conversation/pane.py; the status bar's items in app/mainwindow/statusbar/. The
+widgets know nothing of the store or the engine.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter
+
+from ..attachments.drops import FileDrops
+from ..conversation.export import export_conversation
+from ..conversation.pane import ConversationPane
+from ..conversation.sidebar import Sidebar
+from ..engine.worker import EngineClient
+from ..reply.reply import ReplyController
+from ..reply.token_budget import BudgetCounter
+from ..settings.dialogs import ConversationDialog, ask_text, confirm, show_error
+from ..settings.info_dialogs import InfoDialogs
+from ..settings.reopen import first_conversation
+from ..settings.server_panel import ServerPanel
+from ..settings.settings import AppSettings, save_settings
+from ..speed.history import SpeedHistoryDialog
+from ..speed.meter import SpeedMeter
+from ..storage.learned_sources import keep_stored
+from ..storage.store import NEW_TITLE, Conversation, ConversationStore
+from .appearance import Appearance
+from .model_menu import ModelMenu
+from .shortcuts_dialog import ShortcutsDialog
+from .statusbar.bar import StatusBar
+from .view_menu import ViewMenu
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: ConversationStore, settings: AppSettings,
+                 client: EngineClient | None = None):
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.owns_client = client is None
+        self.client = client or EngineClient()
+        store.mark_interrupted()  # replies a crash cut short: their text stays, Continue goes on
+        # the tables forget what a crash or a kill left learned from deleted messages
+        self.client.learning.forget_sources(keep_stored(store))
+        self.replies = ReplyController(store, self.client, settings, self)
+        self.models = ModelMenu(self.client, settings, self)
+        self.current_id: int | None = None
+        self.error_box: QMessageBox | None = None
+        self.info = InfoDialogs(store, self)
+        self.appearance = Appearance()
+        self.appearance.apply(settings.theme)
+        self.setWindowTitle("ADED Chat")
+        self.resize(1180, 760)
+        self._build_widgets()
+        self._build_menus()
+        self._connect_controllers()
+        self._connect_engine()
+        self.refresh_sidebar()
+        self.open_conversation(first_conversation(settings, self.sidebar.ids()))
+
+    # --- construction ---------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.sidebar = Sidebar()
+        self.sidebar.selected.connect(self.open_conversation)
+        self.sidebar.newRequested.connect(self.new_conversation)
+        self.sidebar.renameRequested.connect(self.rename_conversation)
+        self.sidebar.deleteRequested.connect(self.delete_conversation)
+        self.sidebar.exportRequested.connect(self.export_conversation)
+        self.sidebar.searchChanged.connect(lambda _t: self.refresh_sidebar())
+
+        self.pane = ConversationPane()
+        self.chat, self.composer = self.pane.chat, self.pane.composer
+        self.pane.header.greedyToggled.connect(self.on_greedy_toggled)
+        self.pane.header.settingsRequested.connect(self.edit_conversation_settings)
+        self.pane.welcome.demo_button.clicked.connect(self.models.load_demo)
+        self.pane.welcome.open_button.clicked.connect(self.models.open_file)
+        self.chat.show_drafts = self.settings.show_drafts
+        self.chat.regenerateRequested.connect(self.regenerate)
+        self.chat.versionRequested.connect(self.switch_version)
+        self.chat.continueRequested.connect(self.continue_reply)
+        self.chat.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 2000))
+        self.composer.send.connect(self.send_message)
+        self.composer.stop.connect(self.replies.stop)
+        self.drops = FileDrops(self, self.composer.tray)
+        self.budget = BudgetCounter(self.composer, self.client, self.settings, self.current,
+                                    lambda: self.models.load(self.client.info["path"]), self)
+        self.speed = SpeedMeter()
+        self.speed.setMinimumWidth(200)  # with the sidebar's 150: 800 px wide stays usable
+        splitter = QSplitter()
+        splitter.setChildrenCollapsible(False)  # hidden only through View (remembered)
+        for widget in (self.sidebar, self.pane, self.speed):
+            splitter.addWidget(widget)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([240, 700, 270])
+        self.setCentralWidget(splitter)
+        self.setStatusBar(StatusBar())
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction("New chat", QKeySequence("Ctrl+N"), self.new_conversation)
+        for kind, name in (("md", "Markdown"), ("json", "JSON")):
+            file_menu.addAction(f"Export as {name}…",
+                                lambda k=kind: self.export_conversation(self.current_id, k))
+        file_menu.addSeparator()
+        file_menu.addAction("Quit", QKeySequence("Ctrl+Q"), self.close)
+        bar.addMenu(self.models)
+        self.server_panel = ServerPanel(self.client, self.settings, self)
+        self.models.addSeparator()
+        self.models.addAction("Local API server…", self.server_panel.show)
+        chat_menu = bar.addMenu("&Chat")
+        chat_menu.addAction("Regenerate last reply", QKeySequence("Ctrl+R"), self.regenerate)
+        for text, keys, step in (("Previous version of the last message", "Alt+Left", -1),
+                                 ("Next version of the last message", "Alt+Right", 1)):
+            chat_menu.addAction(text, QKeySequence(keys),
+                                lambda s=step: self.switch_version(len(self.chat.messages) - 1, s))
+        chat_menu.addAction("Continue the reply", self.continue_reply)
+        chat_menu.addAction("Stop", QKeySequence(Qt.Key_Escape), self.replies.stop)  # any focus
+        chat_menu.addAction("System prompt and sampling…", self.edit_conversation_settings)
+        chat_menu.addSeparator()
+        chat_menu.addAction("Speed history…", self.show_speed_history)
+        self.drafts_action = chat_menu.addAction("Mark drafted tokens")
+        self.drafts_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.drafts_action.setCheckable(True)
+        self.drafts_action.setChecked(self.settings.show_drafts)
+        self.drafts_action.triggered.connect(self.set_show_drafts)
+        self.view_menu = ViewMenu(self.settings, self.sidebar, self.speed, self.appearance, self)
+        bar.addMenu(self.view_menu)
+        self.pane.header.add_toggles(self.view_menu.sidebar_action, self.view_menu.speed_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("Keyboard shortcuts…", QKeySequence.HelpContents,
+                            self.show_shortcuts)
+        help_menu.addAction("Data locations…", self.info.data_locations)
+
+    def _connect_controllers(self) -> None:
+        """The reply's and the Model menu's signals, to the widgets that show them."""
+        replies, bar = self.replies, self.statusBar()
+        replies.shown.connect(self.show_conversation)
+        replies.busyChanged.connect(self.composer.set_busy)
+        replies.started.connect(self.speed.start_reply)
+        replies.promptFitted.connect(bar.context.on_prompt_fitted)
+        replies.streamed.connect(self.chat.show_partial)
+        replies.reading.connect(self.chat.show_waiting)
+        replies.measured.connect(self.speed.show_stats)
+        replies.measured.connect(bar.context.on_reply_measured)
+        replies.saved.connect(self.on_reply_saved)
+        replies.saved.connect(self.info.on_reply_saved)
+        replies.notice.connect(bar.showMessage)
+        replies.problem.connect(self.show_error)
+        self.models.notice.connect(bar.showMessage)
+        self.models.loadStarted.connect(bar.progress.on_load_started)
+        self.models.loadStarted.connect(self.pane.welcome.on_load_started)
+        self.models.settingsChanged.connect(self.show_conversation)
+
+    def _connect_engine(self) -> None:
+        """The engine thread's signals (the reply's go to ReplyController, which connects
+        them itself); each slot runs queued on this thread."""
+        worker, bar = self.client.worker, self.statusBar()
+        worker.loadProgress.connect(bar.progress.on_load_progress)
+        worker.loadFailed.connect(bar.progress.on_load_ended)
+        worker.loadFailed.connect(self.pane.welcome.on_load_ended)
+        worker.loadFailed.connect(bar.on_load_failed)
+        worker.loadFailed.connect(self.on_load_failed)
+        worker.contextUsage.connect(bar.context.on_context_usage)
+        worker.status.connect(bar.on_status)
+        self.client.learning.worker.notice.connect(bar.on_status)
+        worker.tablesReset.connect(bar.on_tables_reset)
+        for on_loaded in (bar.progress.on_load_ended, bar.model.on_loaded, bar.context.on_loaded,
+                          bar.on_loaded, self.pane.welcome.on_load_ended, self.models.on_loaded,
+                          self.on_loaded):
+            worker.loaded.connect(on_loaded)
+            if self.client.info:  # loaded before this window
+                on_loaded(self.client.info)
+
+    # --- conversations --------------------------------------------------------------------
+    def refresh_sidebar(self) -> None:
+        self.sidebar.set_conversations(
+            self.store.list_conversations(self.sidebar.search.text()), self.current_id)
+
+    def current(self) -> Conversation | None:
+        return self.store.get_conversation(self.current_id) if self.current_id else None
+
+    def open_conversation(self, conversation_id: int | None) -> None:
+        reply = self.replies.reply
+        if reply and conversation_id != reply.conversation_id:
+            self.statusBar().showMessage("A reply is being written; stop it to switch.", 4000)
+            # after the click has selected the item it hit: the highlight goes back
+            QTimer.singleShot(0, lambda: self.sidebar.set_current(self.current_id))
+            return
+        self.current_id = conversation_id
+        self.pane.cancel_edit()
+        self.show_conversation()
+
+    def show_conversation(self, conv: Conversation | None = None) -> None:
+        """Show ``conv`` (just read: it becomes the open one), or read the open one again."""
+        if conv is not None:
+            self.current_id = conv.id
+        conv = conv or self.current()
+        messages = conv.messages if conv else []
+        reply = self.replies.reply
+        if reply and messages and messages[-1].id == reply.message_id:
+            messages[-1].content = reply.text  # newer than the last throttled save
+        greedy = self.sampling_values(conv)["temperature"] <= 0
+        self.pane.show_conversation(conv.title if conv else NEW_TITLE, greedy, messages,
+                                    reply is not None, self.client.info is not None)
+        self.statusBar().context.on_conversation_shown()
+        self.sidebar.set_current(self.current_id)  # the highlight follows what is shown
+        if reply is None:  # the meter follows the reply being written, else this chat's last
+            self.speed.show_last_reply(next((m.record for m in reversed(messages)
+                                             if m.role == "assistant"), None))
+        if conv and reply is None:  # a reply's prompt is measured as it is fitted
+            self.client.measure(conv.chat_messages())
+        self.budget.schedule()  # the message being written counts against this conversation
+
+    def new_conversation(self) -> int | None:
+        if self.replies.reply:
+            return None
+        conv = self.current()
+        if conv is not None and not conv.messages:
+            return conv.id  # reuse the empty one instead of piling them up
+        self.current_id = self.store.create_conversation(NEW_TITLE)
+        self.refresh_sidebar()
+        self.show_conversation()
+        self.composer.edit.setFocus()
+        return self.current_id
+
+    def rename_conversation(self, conversation_id: int) -> None:
+        conv = self.store.get_conversation(conversation_id)
+        if conv is None:
+            return
+        title = ask_text(self, "Rename conversation", "Title:", conv.title)
+        if title and title.strip():
+            self.store.rename_conversation(conversation_id, title.strip())
+            self.refresh_sidebar()
+            if conversation_id == self.current_id:
+                self.pane.header.on_renamed(title.strip())
+
+    def delete_conversation(self, conversation_id: int) -> bool:
+        conv = self.store.get_conversation(conversation_id)
+        if conv is None:
+            return False
+        if self.replies.reply and self.replies.reply.conversation_id == conversation_id:
+            self.statusBar().showMessage("Stop the reply before deleting this conversation.", 4000)
+            return False
+        if not confirm(self, "Delete conversation",
+                       f"Delete “{conv.title}” and its {len(conv.messages)} messages? The text "
+                       "is erased from disk and the model's learned table forgets it. This "
+                       "cannot be undone."):
+            return False
+        self.client.forget(self.store.delete_conversation(conversation_id))
+        self.client.learning.forget_sources(keep_stored(self.store))  # every version, exactly
+        if conversation_id == self.current_id:
+            self.current_id = None
+        self.refresh_sidebar()
+        self.current_id = self.current_id or next(iter(self.sidebar.ids()), None)
+        self.show_conversation()
+        self.statusBar().showMessage("Conversation deleted", 4000)
+        return True
+
+    def export_conversation(self, conversation_id: int | None, kind: str) -> None:
+        if not conversation_id:
+            return
+        try:
+            path = export_conversation(self, self.store, conversation_id, kind)
+        except OSError as exc:
+            self.show_error("Export failed", str(exc))
+            return
+        if path:
+            self.statusBar().showMessage(f"Exported to {path}", 5000)
+
+    def sampling_values(self, conv: Conversation | None) -> dict:
+        return self.settings.sampling_values(conv.sampling if conv else {})
+
+    def on_greedy_toggled(self, on: bool) -> None:
+        conv = self.current()
+        if conv is None:
+            self.current_id = self.store.create_conversation(NEW_TITLE)
+            self.refresh_sidebar()
+            conv = self.current()
+        self.store.set_sampling(conv.id, self.settings.greedy(conv.sampling, on))
+
+    def edit_conversation_settings(self) -> None:
+        conv = self.current()
+        if conv is None:
+            self.new_conversation()
+            conv = self.current()
+        dialog = ConversationDialog(conv.system_prompt, self.sampling_values(conv), self)
+        if dialog.exec():
+            self.store.set_system_prompt(conv.id, dialog.prompt.toPlainText().strip())
+            self.store.set_sampling(conv.id, dialog.sampling.values())
+            self.show_conversation()
+
+    # --- sending: the reply itself is ReplyController's ---------------------------------------
+    def send_message(self, text: str) -> bool:
+        """Send ``text`` (in place of the message being edited, if one is); True when a reply
+        started."""
+        if self.replies.send(self.current_id, text, self.pane.editing_id,
+                             self.composer.tray.attachments) is None:
+            return False
+        self.pane.on_message_sent()
+        self.refresh_sidebar()
+        return self.replies.reply is not None
+
+    def regenerate(self) -> bool:
+        return self.replies.regenerate(self.current_id)
+
+    def switch_version(self, index: int, step: int) -> bool:
+        """Show the previous (-1) or next (1) version of message ``index``'s turn: it is
+        what the model sees from now on (not while a reply is written)."""
+        messages = self.chat.messages
+        if self.replies.reply or self.current_id is None or not 0 <= index < len(messages):
+            return False
+        if not self.store.switch_version(self.current_id, messages[index].id, step):
+            return False
+        self.show_conversation()
+        return True
+
+    def continue_reply(self) -> bool:
+        """Chat > Continue the reply: go on with a reply cut short (app/reply/continuation.py)."""
+        if self.replies.continue_reply(self.current_id):
+            return True
+        if not self.replies.reply:
+            self.statusBar().showMessage("Nothing to continue: the last reply was not cut short "
+                                         "by the length limit.", 5000)
+        return False
+
+    def on_reply_saved(self, conversation_id: int, text: str, status: str, stats: dict) -> None:
+        if conversation_id == self.current_id:
+            self.chat.end_reply(text, status, stats)
+            self.client.measure(self.current().chat_messages())
+        self.refresh_sidebar()
+
+    # --- models: the Model menu loads them ----------------------------------------------------
+    def on_loaded(self, _info: dict) -> None:
+        self.pane.on_model_changed(model_loaded=True)
+        conv = self.current()
+        if conv:
+            self.client.measure(conv.chat_messages())
+
+    def on_load_failed(self, message: str) -> None:
+        self.show_error("Could not open the model", message)
+
+    def show_error(self, title: str, message: str) -> None:
+        self.error_box = show_error(self, title, message)
+
+    def set_show_drafts(self, on: bool) -> None:
+        self.settings.show_drafts = on
+        save_settings(self.settings)
+        self.chat.set_show_drafts(on)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_speed_history(self) -> SpeedHistoryDialog:
+        return self.info.speed_history(self.current_id, (self.client.info or {}).get("model"))
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Stop a reply, keep what was written (status 'stopped'), end the engine thread;
+        remember the conversation shown (app/settings/reopen.py)."""
+        self.server_panel.shutdown()  # before the engine: its request stops at once
+        self.replies.close(shutdown_engine=self.owns_client)
+        self.settings.last_conversation = self.current_id or 0
+        save_settings(self.settings)
+        event.accept()

@@ -1,0 +1,1 @@
+"""ADED's speed as the user sees it: the live meter and the speed history."""
