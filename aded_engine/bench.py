@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -39,7 +40,8 @@ from pathlib import Path
 from .backend import BackendSettings
 from .decode import DecodeCounts
 from .documents.bench_set import DOCUMENT_PROMPTS, prepare_item, turn_content
-from .models import fetch_demo_model
+from .catalog import DEFAULT_MODEL
+from .models import resolve_model
 from .paths import set_data_dir
 from .peers import LLAMA_SERVER_MODES, add_llama_server_methods
 from .proposer import AdedSettings, TreeProposer
@@ -179,7 +181,8 @@ class Bench:
         for q in prompts:
             messages: list[dict] = []
             documents = prepare_item(self.session, q)  # {} unless --set documents
-            for turn in range(max(turn_ids) + 1):
+            # a set's own turn count decides: the editing set has one turn a prompt
+            for turn in range(min(max(turn_ids) + 1, len(q["turns"]))):
                 messages.append({"role": "user", "content": turn_content(
                     self.session, q, documents, turn, self.max_tokens)})
                 prompt = self.session.prompt_tokens(messages)
@@ -244,7 +247,7 @@ def markdown_table(result: dict) -> str:
     lines = [f"Benchmark {meta['date']} on {meta['machine']}, model `{meta['model']}`, "
              f"{meta['threads']} threads, {meta['prompts']} {meta.get('set', 'MT-Bench')} questions, turns: {meta['turns']}, "
              f"{meta['max_tokens']} tokens max, {meta.get('sampling', 'greedy')}, "
-             f"history {meta['history']}.", "",
+             f"history {meta['history']}, load average {_load_words(meta)}.", "",
              "| method | tok/s | speedup vs plain | tokens/call | acceptance | draft share | agreement with plain | repetition |",
              "|---|---|---|---|---|---|---|---|"]
 
@@ -267,7 +270,8 @@ def markdown_table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="aded-bench", description=__doc__.split("\n")[0])
-    p.add_argument("--model", help="GGUF file (default: the SmolLM2 demo model)")
+    p.add_argument("--model", help="a catalog name (aded models list) or a GGUF file "
+                   f"(default: {DEFAULT_MODEL.name})")
     p.add_argument("--set", choices=list(PROMPT_SETS), default="mt-bench",
                    help="the prompt set: MT-Bench, questions about attached documents, or code "
                         "edits and text rewrites")
@@ -312,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("the peers decode greedily: with --sampling chat use ar and the aded methods")
     with tempfile.TemporaryDirectory(prefix="aded-bench-") as tmp:
         set_data_dir(args.data_dir or tmp)
-        model = args.model or str(fetch_demo_model(log=lambda m: print(m, file=sys.stderr)))
+        model = str(resolve_model(args.model, log=lambda m: print(m, file=sys.stderr)))
         log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
         bench = Bench(model, methods, args.threads, args.ctx, args.max_tokens, args.llama_server,
                       SAMPLINGS[args.sampling])
@@ -321,7 +325,9 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"warm-up on {args.warmup}")
                 bench.run(load_prompts(args.warmup, None), "both", True, log, methods=["ar"])
             prompts = load_prompts(args.prompts or PROMPT_SETS[args.set], args.limit)
+            load_before = os.getloadavg()[0]
             report, records = bench.run(prompts, args.turns, not args.no_learn, log)
+            load_after = os.getloadavg()[0]
         finally:
             bench.close()
     result = {"meta": {"model": Path(model).name, "machine": f"{platform.machine()} "
@@ -332,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
                        else Path(args.prompts or PROMPT_SETS[args.set]).stem,
                        "sampling": args.sampling,
                        "history": "warm" if args.warmup else "cold",
+                       # other work inflates ADED's ratio (fewer, bigger calls stall less)
+                       "load_average": [round(load_before, 2), round(load_after, 2)],
                        "batch_cost_ms": dict(zip(bench.session.curve.sizes,
                                                  [round(x, 2) for x in bench.session.curve.ms]))},
               "methods": report, "prompts": records}
@@ -342,6 +350,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         args.markdown.write_text(table)
     return 0
+
+
+def _load_words(meta: dict) -> str:
+    if "load_average" not in meta:
+        return "not recorded"
+    before, after = meta["load_average"]
+    return f"{before:.2f} before, {after:.2f} after"
 
 
 def _cpu_name() -> str:

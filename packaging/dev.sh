@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One command from a fresh checkout to a running app or a passing test suite.
 #
-#   bash packaging/dev.sh app    set up, fetch the demo model, start the window on it
-#   bash packaging/dev.sh test   set up, fetch the demo model, run the whole test suite
-#   bash packaging/dev.sh setup  set up and fetch the demo model only
+#   bash packaging/dev.sh app    set up, fetch the default model, start the window on it
+#   bash packaging/dev.sh test   set up, fetch the small test model, run the whole test suite
+#   bash packaging/dev.sh setup  set up and fetch the default model only
 #
 # Set-up is idempotent: a virtual environment in .venv with the project and its test extra.
 # llama-cpp-python is compiled for this CPU by packaging/llama-wheel.sh (about 6-25 minutes
@@ -29,20 +29,24 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ packaging/llama-whe
     touch "$stamp"
 fi
 
-model=$(.venv/bin/aded models fetch-demo | tail -n 1)
+# The app opens the catalog's default model (Qwen2.5-Coder-0.5B, 491 MB, fetched once);
+# the tests run on SmolLM2-135M (98 MB), which is fast enough to load dozens of times.
 case "$what" in
     app)
+        model=$(.venv/bin/aded models fetch qwen2.5-coder-0.5b | tail -n 1)
         bash packaging/apt-install.sh "the window" qt-xcb
         exec .venv/bin/aded-chat --model "$model" "$@"
         ;;
     test)
+        .venv/bin/aded models fetch smollm2-135m > /dev/null
         # tests/packaging runs the bundle's llama.cpp as an AVX2-only CPU would (qemu-user)
         bash packaging/apt-install.sh "the packaging tests" qemu-user binutils
         exec .venv/bin/python -m pytest -q "$@"
         ;;
     setup)
+        model=$(.venv/bin/aded models fetch qwen2.5-coder-0.5b | tail -n 1)
         bash packaging/apt-install.sh "the window" qt-xcb
-        echo "ready: .venv (demo model: $model)"
+        echo "ready: .venv (default model: $model)"
         ;;
     *)
         echo "usage: bash packaging/dev.sh app|test|setup" >&2

@@ -55,7 +55,7 @@ def test_table_load_measurement_reports_a_real_table():
 
 def test_the_editing_set_runs_both_categories(tmp_path):
     out = tmp_path / "edit.json"
-    assert bench_main(["--set", "code-edit", "--limit", "2", "--turns", "1", "--max-tokens", "8",
+    assert bench_main(["--model", "smollm2-135m", "--set", "code-edit", "--limit", "2", "--turns", "1", "--max-tokens", "8",
                        "--methods", "ar,aded", "--threads", "2", "--ctx", "2048",
                        "--json", str(out)]) == 0
     result = json.loads(out.read_text())

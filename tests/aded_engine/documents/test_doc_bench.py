@@ -38,7 +38,7 @@ def test_first_turns_carry_their_document_whole(session):
 
 def test_a_short_run_of_the_document_set(tmp_path, capsys):
     out = tmp_path / "doc.json"
-    assert bench_main(["--set", "documents", "--limit", "1", "--turns", "1", "--max-tokens", "8",
+    assert bench_main(["--model", "smollm2-135m", "--set", "documents", "--limit", "1", "--turns", "1", "--max-tokens", "8",
                        "--methods", "ar,aded", "--threads", "2", "--ctx", "2048",
                        "--json", str(out)]) == 0
     result = json.loads(out.read_text())

@@ -10,7 +10,7 @@ def test_generate_with_attachments_quotes_the_document(tmp_path, capsys):
     notes = tmp_path / "notes.md"
     notes.write_text("# Notes\n\nThe garden needs water on Sundays.\n")
     # the question after the files: argparse hands it to --attach, main() takes it back
-    assert main(["--data-dir", str(tmp_path / "data"), "generate", "--ctx", "1024",
+    assert main(["--data-dir", str(tmp_path / "data"), "generate", "--model", "smollm2-135m", "--ctx", "1024",
                  "--threads", "2", "--max-tokens", "32", "--attach", str(vault), str(notes),
                  "What is the secret code of the vault?"]) == 0
     out, err = capsys.readouterr()
