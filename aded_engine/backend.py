@@ -23,6 +23,7 @@ import numpy as np
 
 import llama_cpp as ll
 
+from .cpu_cores import default_threads
 from .fingerprints import remembered_fingerprint
 
 GGUF_MAGIC = b"GGUF"
@@ -52,11 +53,6 @@ class BackendSettings:
     # Split every batch into one-token micro-batches: the last safe mode, for builds whose
     # many-row kernels crash on this CPU (ADED cannot draft then; see probe.py).
     single_row_batches: bool = False
-
-
-def default_threads() -> int:
-    n = os.cpu_count() or 2
-    return max(1, min(8, n))
 
 
 # --- logging: llama.cpp prints to stderr by default; keep the last lines for error messages.
