@@ -1,16 +1,15 @@
 """The main window: sidebar | transcript + composer | speed meter, menus and status bar.
 
-It lays the widgets out, connects them, and handles conversations: open, create, rename,
-delete, export, their system prompt and sampling. Elsewhere: a reply, from Send to the saved
-row, in app/reply/reply.py; loading models in app/mainwindow/model_menu.py; the middle
-column in app/conversation/pane.py; the status bar's items in app/mainwindow/statusbar/. The
-widgets know nothing of the store or the engine.
+It lays the widgets out and handles conversations: open, create, rename, delete, export,
+their system prompt and sampling. Beside it: the menus in menus.py, the signal connections
+in connections.py, loading models in model_menu.py, the status bar's items in statusbar/.
+Elsewhere: a reply, from Send to the saved row, in app/reply/reply.py; the middle column in
+app/conversation/pane.py. The widgets know nothing of the store or the engine.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter
 
 from ..attachments.drops import FileDrops
@@ -23,17 +22,17 @@ from ..reply.token_budget import BudgetCounter
 from ..settings.dialogs import ConversationDialog, ask_text, confirm, show_error
 from ..settings.info_dialogs import InfoDialogs
 from ..settings.reopen import first_conversation
-from ..settings.server_panel import ServerPanel
 from ..settings.settings import AppSettings, save_settings
 from ..speed.history import SpeedHistoryDialog
 from ..speed.meter import SpeedMeter
 from ..storage.learned_sources import keep_stored
 from ..storage.store import NEW_TITLE, Conversation, ConversationStore
 from .appearance import Appearance
+from .connections import connect_controllers, connect_engine
+from .menus import build_menus
 from .model_menu import ModelMenu
 from .shortcuts_dialog import ShortcutsDialog
 from .statusbar.bar import StatusBar
-from .view_menu import ViewMenu
 
 
 class MainWindow(QMainWindow):
@@ -57,9 +56,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("ADED Chat")
         self.resize(1180, 760)
         self._build_widgets()
-        self._build_menus()
-        self._connect_controllers()
-        self._connect_engine()
+        build_menus(self)  # menus.py
+        connect_controllers(self)  # connections.py
+        connect_engine(self)
         self.refresh_sidebar()
         self.open_conversation(first_conversation(settings, self.sidebar.ids()))
 
@@ -99,83 +98,6 @@ class MainWindow(QMainWindow):
         splitter.setSizes([240, 700, 270])
         self.setCentralWidget(splitter)
         self.setStatusBar(StatusBar())
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction("New chat", QKeySequence("Ctrl+N"), self.new_conversation)
-        for kind, name in (("md", "Markdown"), ("json", "JSON")):
-            file_menu.addAction(f"Export as {name}…",
-                                lambda k=kind: self.export_conversation(self.current_id, k))
-        file_menu.addSeparator()
-        file_menu.addAction("Quit", QKeySequence("Ctrl+Q"), self.close)
-        bar.addMenu(self.models)
-        self.server_panel = ServerPanel(self.client, self.settings, self)
-        self.models.addSeparator()
-        self.models.addAction("Local API server…", self.server_panel.show)
-        chat_menu = bar.addMenu("&Chat")
-        chat_menu.addAction("Regenerate last reply", QKeySequence("Ctrl+R"), self.regenerate)
-        for text, keys, step in (("Previous version of the last message", "Alt+Left", -1),
-                                 ("Next version of the last message", "Alt+Right", 1)):
-            chat_menu.addAction(text, QKeySequence(keys),
-                                lambda s=step: self.switch_version(len(self.chat.messages) - 1, s))
-        chat_menu.addAction("Continue the reply", self.continue_reply)
-        chat_menu.addAction("Stop", QKeySequence(Qt.Key_Escape), self.replies.stop)  # any focus
-        chat_menu.addAction("System prompt and sampling…", self.edit_conversation_settings)
-        chat_menu.addSeparator()
-        chat_menu.addAction("Speed history…", self.show_speed_history)
-        self.drafts_action = chat_menu.addAction("Mark drafted tokens")
-        self.drafts_action.setShortcut(QKeySequence("Ctrl+D"))
-        self.drafts_action.setCheckable(True)
-        self.drafts_action.setChecked(self.settings.show_drafts)
-        self.drafts_action.triggered.connect(self.set_show_drafts)
-        self.view_menu = ViewMenu(self.settings, self.sidebar, self.speed, self.appearance, self)
-        bar.addMenu(self.view_menu)
-        self.pane.header.add_toggles(self.view_menu.sidebar_action, self.view_menu.speed_action)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction("Keyboard shortcuts…", QKeySequence.HelpContents,
-                            self.show_shortcuts)
-        help_menu.addAction("Data locations…", self.info.data_locations)
-
-    def _connect_controllers(self) -> None:
-        """The reply's and the Model menu's signals, to the widgets that show them."""
-        replies, bar = self.replies, self.statusBar()
-        replies.shown.connect(self.show_conversation)
-        replies.busyChanged.connect(self.composer.set_busy)
-        replies.started.connect(self.speed.start_reply)
-        replies.promptFitted.connect(bar.context.on_prompt_fitted)
-        replies.streamed.connect(self.chat.show_partial)
-        replies.reading.connect(self.chat.show_waiting)
-        replies.measured.connect(self.speed.show_stats)
-        replies.measured.connect(bar.context.on_reply_measured)
-        replies.saved.connect(self.on_reply_saved)
-        replies.saved.connect(self.info.on_reply_saved)
-        replies.notice.connect(bar.showMessage)
-        replies.problem.connect(self.show_error)
-        self.models.notice.connect(bar.showMessage)
-        self.models.loadStarted.connect(bar.progress.on_load_started)
-        self.models.loadStarted.connect(self.pane.welcome.on_load_started)
-        self.models.settingsChanged.connect(self.show_conversation)
-
-    def _connect_engine(self) -> None:
-        """The engine thread's signals (the reply's go to ReplyController, which connects
-        them itself); each slot runs queued on this thread."""
-        worker, bar = self.client.worker, self.statusBar()
-        worker.loadProgress.connect(bar.progress.on_load_progress)
-        worker.loadFailed.connect(bar.progress.on_load_ended)
-        worker.loadFailed.connect(self.pane.welcome.on_load_ended)
-        worker.loadFailed.connect(bar.on_load_failed)
-        worker.loadFailed.connect(self.on_load_failed)
-        worker.contextUsage.connect(bar.context.on_context_usage)
-        worker.status.connect(bar.on_status)
-        self.client.learning.worker.notice.connect(bar.on_status)
-        worker.tablesReset.connect(bar.on_tables_reset)
-        for on_loaded in (bar.progress.on_load_ended, bar.model.on_loaded, bar.context.on_loaded,
-                          bar.on_loaded, self.pane.welcome.on_load_ended, self.models.on_loaded,
-                          self.on_loaded):
-            worker.loaded.connect(on_loaded)
-            if self.client.info:  # loaded before this window
-                on_loaded(self.client.info)
 
     # --- conversations --------------------------------------------------------------------
     def refresh_sidebar(self) -> None:
