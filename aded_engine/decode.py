@@ -35,6 +35,7 @@ class DecodeCounts:
     tokens: int = 0
     seconds: float = 0.0
     calls: int = 0  # llama_decode calls (one per step)
+    ended: int = 0  # end-of-generation tokens produced (not in ``tokens``: not reply text)
     nodes: int = 0
     accepted: int = 0
     draft_ms: float = 0.0
@@ -49,7 +50,12 @@ class DecodeCounts:
 
     @property
     def tokens_per_call(self) -> float:
-        return self.tokens / self.calls if self.calls else 0.0
+        """Tokens the calls produced, per call: the end-of-generation token counts as
+        produced by its call (that call chose it, as another call chooses a text token), so a
+        reply that ends by itself after a step with no accepted draft is not counted below one
+        token per call. Never below 1.0 when there were calls: every call produces at least
+        one token (its root's next token)."""
+        return (self.tokens + self.ended) / self.calls if self.calls else 0.0
 
     @property
     def acceptance_rate(self) -> float:
@@ -139,6 +145,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
             if backend.is_eog(tok):
                 new = new[:i]
                 stats.finish_reason = "stop"
+                stats.ended = 1  # chosen by this call: counted in tokens_per_call
                 break
         if keep_logits is not None:
             keep_logits.extend(result.logits[r].copy() for r in result.path_rows[:len(new)])

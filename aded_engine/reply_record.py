@@ -73,7 +73,10 @@ class ReplyRecord:
         return replace(
             later, tokens=tokens, seconds=round(seconds, 4), calls=calls,
             tokens_per_s=round(tokens / seconds, 2) if seconds > 0 else 0.0,
-            tokens_per_call=round(tokens / calls, 3) if calls else 0.0,
+            # each run that ended by itself produced its end-of-generation token too
+            # (decode.DecodeCounts.tokens_per_call)
+            tokens_per_call=round((tokens + sum(r.finish_reason == "stop" for r in (self, later)))
+                                  / calls, 3) if calls else 0.0,
             nodes_verified=nodes, drafts_accepted=accepted,
             acceptance_rate=round(accepted / nodes, 3) if nodes else 0.0,
             draft_share=round((self.draft_share * self.seconds

@@ -55,6 +55,7 @@ class Tally:
     output_tokens: int = 0
     repeated: int = 0
     calls: int = 0  # ours: model calls, from the reply's aded field
+    produced: int = 0  # ours: tokens those calls produced (end-of-generation included), ditto
     agreement: list[float] = field(default_factory=list)
     overhead_ms: float = 0.0  # ours: client time beyond the engine's
     baseline_ms: list[float] = field(default_factory=list)  # ours: one plain step, per reply
@@ -69,7 +70,7 @@ class Tally:
         return {"tokens": self.tokens, "seconds": round(self.seconds, 3),
                 "tokens_per_s": round(self.tokens_per_s, 2),
                 "vs_plain_server": round(self.tokens_per_s / ref, 3) if ref else None,
-                "tokens_per_call": round(self.output_tokens / self.calls, 3) if self.calls else None,
+                "tokens_per_call": round(self.produced / self.calls, 3) if self.calls else None,
                 "repetition": round(self.repeated / self.output_tokens, 3)
                 if self.output_tokens else None,
                 "agreement": round(sum(self.agreement) / len(self.agreement), 3)
@@ -180,7 +181,8 @@ def run_set(servers: dict[str, ServerProcess], prompts: list[dict], turns: str, 
                     t.repeated += repeated_tokens(tokens)
                     t.agreement.append(common_prefix(tokens, plain_tokens) / max(1, len(plain_tokens)))
                     if aded:
-                        t.calls += aded["calls"]
+                        t.calls += aded["calls"]  # the engine's own count, as it reports it
+                        t.produced += round(aded["tokens_per_call"] * aded["calls"])
                         t.overhead_ms += 1000 * max(0.0, total - aded["engine_seconds"])
                         t.baseline_ms.append(aded["baseline_ms_per_token"])
                 log(f"q{q.get('question_id')} t{turn + 1}: " + "  ".join(

@@ -124,7 +124,26 @@ def test_reply_statistics_are_consistent(session):
                              SamplingSettings(max_tokens=48))
     s = reply.stats
     assert s.tokens == len(reply.tokens) or s.finish_reason == "stop"
+    # every call produces at least one token; the end-of-generation token counts as its
+    # call's (decode.DecodeCounts.tokens_per_call), so this holds however the reply ends
     assert s.tokens_per_call >= 1.0
+    assert s.ended == (s.finish_reason == "stop")
+    assert s.tokens + s.ended == sum(st.emitted for st in s.steps) + s.ended
+    assert s.tokens_per_call == pytest.approx((s.tokens + s.ended) / s.calls)
     assert s.calls == len(s.steps) and s.nodes == sum(st.nodes for st in s.steps)
     assert 0.0 <= s.draft_share < 0.5
     assert s.speedup is None or s.speedup > 0
+
+
+def test_a_reply_that_ends_in_a_plain_step_counts_its_end_token(session):
+    """Plain decoding (no drafts): each call produces one token, the last call the
+    end-of-generation token, which is no text. Tokens per call is 1.0, not tokens / (tokens
+    + 1) (issue 22 item 10)."""
+    plain = session.new_proposer(AdedSettings(enabled=False))
+    reply = session.generate([{"role": "user",
+                               "content": "What is 2+2? Answer with the number only."}],
+                             SamplingSettings(max_tokens=128), proposer=plain)
+    s = reply.stats
+    assert s.finish_reason == "stop" and s.accepted == 0
+    assert s.calls == s.tokens + 1 and s.ended == 1
+    assert s.tokens_per_call == 1.0 and s.summary()["tokens_per_call"] == 1.0

@@ -64,14 +64,15 @@ def test_broken_and_old_rows_read_as_defaults():
 def test_a_continued_reply_is_one_record_over_both_runs():
     first = ReplyRecord.from_json(dict(ROW, finish_reason="length"))
     later = ReplyRecord.from_json({
-        "tokens": 30, "seconds": 3.0, "tokens_per_s": 10.0, "calls": 20, "tokens_per_call": 1.5,
+        "tokens": 30, "seconds": 3.0, "tokens_per_s": 10.0, "calls": 20, "tokens_per_call": 1.55,
         "nodes_verified": 15, "drafts_accepted": 3, "acceptance_rate": 0.2,
         "draft_share": 0.003, "speedup": 1.0, "finish_reason": "stop",
         "baseline_ms_per_token": 70.0, "learned_by": "fp2", "drafted_spans": [[3, 9], [40, 44]]})
     whole = first.followed_by(later)
     assert (whole.tokens, whole.seconds, whole.calls) == (50, 4.0, 30)
     assert (whole.nodes_verified, whole.drafts_accepted) == (20, 6)
-    assert (whole.tokens_per_s, whole.tokens_per_call, whole.acceptance_rate) == (12.5, 1.667, 0.3)
+    # the later run ended by itself: its end-of-generation token was produced too (51 / 30)
+    assert (whole.tokens_per_s, whole.tokens_per_call, whole.acceptance_rate) == (12.5, 1.7, 0.3)
     assert whole.draft_share == 0.0025  # time-weighted: (0.001 * 1 + 0.003 * 3) / 4
     assert whole.speedup == 1.3  # time-weighted: (2.2 * 1 + 1.0 * 3) / 4
     assert (whole.finish_reason, whole.baseline_ms_per_token, whole.learned_by) == (

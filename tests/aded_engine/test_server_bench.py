@@ -20,7 +20,7 @@ def test_bad_arguments_are_refused_before_any_server_starts(argv, message, capsy
 
 def test_tally_figures():
     plain = Tally(tokens=100, seconds=2.0, output_tokens=104)
-    ours = Tally(tokens=150, seconds=2.0, output_tokens=154, repeated=22, calls=77,
+    ours = Tally(tokens=150, seconds=2.0, output_tokens=154, repeated=22, calls=77, produced=154,
                  agreement=[1.0, 0.5], overhead_ms=15.4, baseline_ms=[10.0, 10.0])
     r = ours.report(plain)
     assert r["tokens_per_s"] == 75.0 and r["vs_plain_server"] == 1.5
