@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QTextCursor
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QTextCursor, QTextOption
 from PySide6.QtWidgets import QTextBrowser
 
 from aded_engine.reply_record import ReplyRecord
@@ -153,6 +153,9 @@ class ChatView(QTextBrowser):
         self.show_drafts = False  # mark the tokens that came from accepted drafts
         self.waiting = "…"  # shown by a reply with no text yet
         self.document().setDocumentMargin(12)
+        # the transcript never scrolls sideways: lines wrap at spaces, and a word longer than
+        # the line (a hash, a URL, a minified line of code) between its characters
+        self.setWordWrapMode(QTextOption.WrapAtWordBoundaryOrAnywhere)
 
     # --- whole transcript -----------------------------------------------------------------
     def set_messages(self, messages: list[Message], busy: bool = False) -> None:

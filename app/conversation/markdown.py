@@ -4,7 +4,8 @@ Parsing is markdown-it-py's (CommonMark, plus GitHub's tables and strikethrough)
 in a reply is shown as text, never interpreted. Code is coloured by Pygments with inline
 styles, because Qt's rich text knows no style sheets classes. What is rendered here is
 limited to the HTML 4 subset that Qt's rich text understands: code blocks become a boxed
-table with the language and a Copy link, headings a sized paragraph, tables get borders.
+table with the language and a Copy link (long lines wrap: PRE_WRAP), headings a sized
+paragraph, tables get borders.
 A fence that is not closed yet (a reply still streaming) renders as code up to the end.
 
 Math ($...$, $$...$$, \(...\), \[...\]; mdit-py-plugins' dollarmath and texmath parse it) is
@@ -32,6 +33,10 @@ from ..mainwindow.theme import LIGHT, Theme
 
 MONO = "'DejaVu Sans Mono','Menlo','Consolas',monospace"
 HEADING_SIZES = {1: "x-large", 2: "large"}
+# Code keeps its line breaks and indentation but wraps at the transcript's width: Qt's rich
+# text has no horizontal scrolling per block, and one long line in a plain <pre> would widen
+# the whole transcript (every message's start scrolled out of view).
+PRE_WRAP = "white-space:pre-wrap;"
 
 
 
@@ -78,7 +83,8 @@ def code_html(block: CodeBlock, copy_href: str | None, theme: Theme = LIGHT) -> 
             f"<tr><td style=\"color:{theme.muted}; font-size:small; border:none;\">{label}</td>"
             f"<td align=\"right\" style=\"font-size:small; border:none;\">{copy}</td></tr>"
             f"<tr><td colspan=\"2\" style=\"border:none;\">"
-            f"<pre style=\"font-family:{MONO}; margin:0;\">{code}</pre></td></tr></table>")
+            f"<pre style=\"font-family:{MONO}; margin:0; {PRE_WRAP}\">{code}</pre>"
+            f"</td></tr></table>")
 
 
 def _code_rule(tokens, idx, _options, env) -> str:
@@ -104,7 +110,7 @@ def _math_inline(tokens, idx, _options, env) -> str:
 def _math_block(tokens, idx, _options, env) -> str:
     t = env["theme"]
     return (f"<pre style=\"font-family:{MONO}; color:{t.math}; background-color:{t.code_bg}; "
-            f"margin-left:16px;\">{html.escape(tokens[idx].content.strip())}</pre>\n")
+            f"margin-left:16px; {PRE_WRAP}\">{html.escape(tokens[idx].content.strip())}</pre>\n")
 
 
 def _make_parser() -> MarkdownIt:

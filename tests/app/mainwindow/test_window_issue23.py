@@ -1,0 +1,72 @@
+"""Window defects of issue 23, each driven through the real window with the demo model:
+long code lines, pasted code in the user's bubble, where the focus is, a pending chat's
+settings, the speed history's wording and columns, the prompt-reading status line."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor, QTextDocumentFragment
+from PySide6.QtWidgets import QApplication, QToolButton
+
+from app.mainwindow.main_window import MainWindow
+from app.storage.store import COMPLETE, STOPPED, ConversationStore, Message
+
+REPLY_TIMEOUT_MS = 90_000
+LONG_LINE = "values = [" + ", ".join(str(n) for n in range(1000, 1080)) + "]"  # 400 chars
+UNBROKEN = "x" * 300  # a line with nowhere to break but between characters
+CODE = ("def add_all(values):\n"
+        "    x = 0\n"
+        "    for v in values:\n"
+        "        x += v\n"
+        "\n"
+        "    return x  # the sum")
+
+
+@pytest.fixture
+def make_window(qtbot, engine, tmp_path, settings_for):
+    made = []
+
+    def make(settings=None, client=engine):
+        store = ConversationStore(tmp_path / "conversations.db")
+        window = MainWindow(store, settings or settings_for(), client)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        made.append((window, store))
+        return window
+
+    yield make
+    for window, store in made:
+        window.close()
+        store.close()
+
+
+def send_and_wait(qtbot, window, text):
+    assert window.send_message(text)
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
+
+
+def bubble_text(chat, index: int) -> str:
+    """Message ``index``'s text as the transcript shows it, without its header line."""
+    frame = chat.document().rootFrame().childFrames()[index]
+    cursor = QTextCursor(chat.document())
+    cursor.setPosition(frame.firstPosition())
+    cursor.setPosition(frame.lastPosition(), QTextCursor.KeepAnchor)
+    shown = QTextDocumentFragment(cursor).toPlainText()
+    return shown.split("\n", 1)[1].rstrip("\n")
+
+
+def test_a_long_code_line_wraps_and_the_transcript_does_not_scroll_sideways(qtbot, make_window):
+    window = make_window()
+    send_and_wait(qtbot, window, f"What does this do?\n\n```python\n{LONG_LINE}\n```")
+    bar = window.chat.horizontalScrollBar()
+    assert bar.maximum() == 0, "the user's message scrolls the transcript sideways"
+    conv = window.current()
+    reply = f"Here:\n\n```python\ndef f():\n    {LONG_LINE}\n    {UNBROKEN}\n```\n\nDone."
+    window.chat.set_messages(conv.messages + [Message(0, "assistant", reply)])
+    qtbot.wait(20)  # laid out
+    assert bar.maximum() == 0, "a reply's code line scrolls the transcript sideways"
+    shown = window.chat.toPlainText()
+    assert f"    {LONG_LINE}" in shown and UNBROKEN in shown  # wrapped, indentation kept
+    assert window.chat.document().idealWidth() <= window.chat.viewport().width()
