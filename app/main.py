@@ -17,9 +17,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data-dir", metavar="DIR",
                    help="keep every file (conversations, tables, settings) under DIR")
     p.add_argument("--model", metavar="PATH", help="open this GGUF model at start")
-    p.add_argument("--demo", action="store_true", help="open the demo model (fetched once)")
+    p.add_argument("--demo", action="store_true",
+                   help="open the default model, Qwen2.5-Coder-0.5B (fetched once)")
     p.add_argument("--self-test", action="store_true",
-                   help="headless check: load the demo model, stream one reply through the "
+                   help="headless check: load the model (default: the default one), stream one reply through the "
                         "engine thread, print its statistics, exit")
     return p.parse_args(argv)
 
@@ -63,12 +64,12 @@ def open_window(args: argparse.Namespace, store, settings):
     window.show()
     path = args.model or ("" if args.demo else last_model(settings))
     if path is not None:
-        window.models.load(path)  # "": the demo model
+        window.models.load(path)  # "": the default model
     return window
 
 
 def self_test(model_path: str = "", timeout_s: float = 600.0) -> int:
-    """Open the conversations as the window would, load the model (the demo one by default),
+    """Open the conversations as the window would, load the model (the default one unless given),
     generate one ADED reply through the same EngineClient/QThread the window uses, print the
     statistics. 0 on success."""
     from .qt_compat import application

@@ -53,10 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(store, AppSettings(max_tokens=400, seed=SEED))
     window.resize(*SIZE)
     window.show()
-    window.models.load_demo()
+    window.models.load("")  # the default model
     # a first start in a fresh data folder measures the machine (minutes when it is busy)
     if not wait_until(lambda: window.client.info is not None, 900):
-        print("the demo model did not load", file=sys.stderr)
+        print("the default model did not load", file=sys.stderr)
         return 1
 
     window.send_message(CODE_PROMPT)

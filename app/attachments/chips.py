@@ -88,10 +88,14 @@ class AttachmentTray(QWidget):
         paths, blobs = files_in_mime(mime)  # copied here: the thread never sees the QMimeData
         if not paths and not blobs:
             return False
+        self.attach_files(paths, blobs)
+        return True
+
+    def attach_files(self, paths, blobs=()) -> None:
+        """Files by path, and file data without a path as (name, bytes)."""
         self._attach([p.name for p in paths] + [name for name, _ in blobs],
                      [lambda p=p: load_attachment(p) for p in paths]
                      + [lambda b=b: attachment_from_bytes(*b) for b in blobs])
-        return True
 
     def _attach(self, names: list[str], loaders) -> None:
         if not loaders:

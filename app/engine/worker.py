@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from aded_engine.backend import ModelLoadError
+from aded_engine.catalog import DEFAULT_MODEL
 from aded_engine.chat_template import TemplateError
 from aded_engine.learned_tables import forget_in_saved_table
+from aded_engine.models import fetch_model
 from aded_engine.reply_record import ReplyRecord
 from aded_engine.server.host import Cancelled, NoModel, SessionHost
 from aded_engine.sampling import SamplingSettings
@@ -127,11 +129,10 @@ class EngineWorker(QObject):
 
     @Slot(str, object)
     def load(self, path: str, settings) -> None:
-        """Load a GGUF (``path``), or fetch the demo model first when ``path`` is empty."""
+        """Load a GGUF (``path``), or fetch the default model first when ``path`` is empty."""
         try:
             if not path:
-                from aded_engine.models import fetch_demo_model
-                path = str(fetch_demo_model(log=self.status.emit))
+                path = str(fetch_model(DEFAULT_MODEL, log=self.status.emit))
             # the old model stays loaded until the new one works: a bad file loses nothing
             session = ChatSession(path, settings, progress=self._note_progress)
         except ModelLoadError as exc:

@@ -76,7 +76,8 @@ class MainWindow(QMainWindow):
         self.chat, self.composer = self.pane.chat, self.pane.composer
         self.pane.header.greedyToggled.connect(self.on_greedy_toggled)
         self.pane.header.settingsRequested.connect(self.edit_conversation_settings)
-        self.pane.welcome.demo_button.clicked.connect(self.models.load_demo)
+        self.pane.welcome.modelChosen.connect(self.models.get_model)
+        self.pane.welcome.moreModels.connect(self.models.get_model)
         self.pane.welcome.open_button.clicked.connect(self.models.open_file)
         self.chat.show_drafts = self.settings.show_drafts
         self.chat.regenerateRequested.connect(self.regenerate)
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.composer.send.connect(self.send_message)
         self.composer.stop.connect(self.replies.stop)
         self.drops = FileDrops(self, self.composer.tray)
+        self.drops.modelDropped.connect(self.models.load)
         self.budget = BudgetCounter(self.composer, self.client, self.settings, self.current,
                                     lambda: self.models.load(self.client.info["path"]), self)
         self.speed = SpeedMeter()
@@ -288,6 +290,7 @@ class MainWindow(QMainWindow):
         """Stop a reply, keep what was written (status 'stopped'), end the engine thread;
         remember the conversation shown (app/settings/reopen.py)."""
         self.server_panel.shutdown()  # before the engine: its request stops at once
+        self.models.shutdown()
         self.replies.close(shutdown_engine=self.owns_client)
         self.settings.last_conversation = self.current_id or 0
         save_settings(self.settings)

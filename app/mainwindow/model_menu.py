@@ -1,5 +1,5 @@
-"""The Model menu: open a GGUF file or the demo model (loaded in the engine thread), recent
-models, teach the learned table from documents, reset the learned tables, and the settings
+"""The Model menu: open a GGUF file, get one from the catalog (app/catalog/), recent models
+(loaded in the engine thread), teach the learned table from documents, reset the learned tables, and the settings
 (a new context needs a reload; ADED's knobs apply to the loaded model at once)."""
 
 from __future__ import annotations
@@ -10,6 +10,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
+from aded_engine.catalog import find
+from aded_engine.models import installed_path
+
+from ..catalog.dialog import CatalogDialog
 from ..engine.worker import EngineClient
 from ..settings.dialogs import SettingsDialog, confirm
 from ..settings.settings import AppSettings, save_settings
@@ -20,7 +24,7 @@ BUSY = "Busy: wait for the reply or the load to finish."
 
 class ModelMenu(QMenu):
     """Signals:
-        loadStarted(str): a model is loading (its file name, or "the demo model").
+        loadStarted(str): a model is loading (its file name, or "the default model").
         settingsChanged(): the settings were edited and saved.
         notice(str, int): a status-bar message and how long it shows (ms; 0: until the next).
     """
@@ -34,7 +38,7 @@ class ModelMenu(QMenu):
         self.client = client
         self.settings = settings
         self.addAction("Open GGUF…", QKeySequence("Ctrl+O"), self.open_file)
-        self.addAction("Use the demo model", self.load_demo)
+        self.addAction("Get a model…", QKeySequence("Ctrl+Shift+M"), self.get_model)
         self.recent_menu = self.addMenu("Recent models")
         self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
         self.addSeparator()
@@ -43,21 +47,43 @@ class ModelMenu(QMenu):
         self.reset_tables_action.setEnabled(False)  # until a model is loaded
         self.teach_action.setEnabled(False)
         self.teach_dialog: TeachDialog | None = None
+        self.catalog_dialog: CatalogDialog | None = None
         self.addSeparator()
         self.addAction("Settings…", QKeySequence("Ctrl+,"), self.edit_settings)
 
     def load(self, path: str) -> bool:
-        """Load a GGUF file in the engine thread; an empty path means the demo model."""
+        """Load a GGUF file in the engine thread; an empty path means the default model."""
         if not self.client.load(path, self.settings.session_settings()):
             self.notice.emit(BUSY, 4000)
             return False
-        what = Path(path).name if path else "the demo model"
+        what = Path(path).name if path else "the default model"
         self.notice.emit(f"Loading {what}…", 0)
         self.loadStarted.emit(what)
         return True
 
-    def load_demo(self) -> bool:
-        return self.load("")
+    def get_model(self, name: str = "") -> CatalogDialog:
+        """Model > Get a model…: the catalog, one dialog kept (a download goes on while it is
+        closed). With a ``name`` (the welcome page's choices): that model, loaded at once when
+        it is here, else downloaded first."""
+        if self.catalog_dialog is None:
+            self.catalog_dialog = CatalogDialog(parent=self.parent())
+            self.catalog_dialog.useModel.connect(self.load)
+            self.catalog_dialog.openFile.connect(self.open_file)
+        dialog = self.catalog_dialog
+        model = find(name) if name else None
+        if model is not None and installed_path(model) is not None:
+            self.load(str(installed_path(model)))
+            return dialog
+        dialog.show()
+        dialog.raise_()
+        if model is not None and not (dialog.download and dialog.download.running):
+            dialog.start_download(model, use_when_done=True)
+        return dialog
+
+    def shutdown(self) -> None:
+        """The window closes: a download stops (what it completed is kept for next time)."""
+        if self.catalog_dialog is not None:
+            self.catalog_dialog.shutdown()
 
     def open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.parent(), "Open a GGUF model", str(Path.home()),

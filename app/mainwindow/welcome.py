@@ -1,11 +1,36 @@
-"""What the window shows while no model is loaded: what ADED Chat is, and two ways to start."""
+"""What the window shows while no model is loaded: what ADED Chat is, the catalog's first
+choices (the default model first), more models, or a GGUF file of one's own."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from aded_engine.catalog import DEFAULT_MODEL, QWEN_CODER_15B, SMOLLM2, CatalogModel
+from aded_engine.models import installed_path
+
+FIRST_CHOICES = (DEFAULT_MODEL, SMOLLM2, QWEN_CODER_15B)
+
+
+def choice_label(model: CatalogModel) -> str:
+    """Two short lines: a button's text does not wrap, and the page must fit 380 px."""
+    if installed_path(model) is not None:
+        size = "downloaded"
+    else:
+        size = (f"{model.size / 2**30:.1f} GB" if model.size >= 2**30
+                else f"{model.size / 2**20:.0f} MB") + " download, once"
+    return f"{model.title.split(' (')[0]}\n{model.tagline} · {size}"
 
 
 class WelcomePanel(QWidget):
+    """Signals:
+        modelChosen(str): the catalog name of the model to get and load.
+        moreModels(): the whole catalog.
+    """
+
+    modelChosen = Signal(str)
+    moreModels = Signal()
+
     def __init__(self, parent=None):
         super().__init__(parent)
         title = QLabel("<h2>Welcome to ADED Chat</h2>")
@@ -14,7 +39,13 @@ class WelcomePanel(QWidget):
                       "in one batch, and the speed meter shows how much faster that is than "
                       "plain decoding on this machine.")
         text.setWordWrap(True)
-        self.demo_button = QPushButton("Use the demo model (SmolLM2-135M, 98 MB)")
+        self.model_buttons: dict[str, QPushButton] = {}
+        for model in FIRST_CHOICES:
+            button = QPushButton(choice_label(model))
+            button.clicked.connect(lambda _=False, name=model.name: self.modelChosen.emit(name))
+            self.model_buttons[model.name] = button
+        more_button = QPushButton("More models…")
+        more_button.clicked.connect(lambda: self.moreModels.emit())
         self.open_button = QPushButton("Open a GGUF file…")
         self.message = QLabel("")
         self.message.setWordWrap(True)
@@ -23,7 +54,8 @@ class WelcomePanel(QWidget):
         column = QWidget(maximumWidth=520)
         inner = QVBoxLayout(column)
         inner.setContentsMargins(0, 0, 0, 0)
-        for w in (title, text, self.demo_button, self.open_button, self.message):
+        for w in (title, text, *self.model_buttons.values(), more_button, self.open_button,
+                  self.message):
             inner.addWidget(w)
         row = QHBoxLayout()
         row.addStretch(1)

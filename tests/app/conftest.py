@@ -10,7 +10,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from aded_engine import paths  # noqa: E402
-from aded_engine.models import fetch_demo_model  # noqa: E402
+from aded_engine.catalog import SMOLLM2  # noqa: E402
+from aded_engine.models import fetch_model  # noqa: E402
 
 REPLY_TOKENS = 32
 N_CTX = 1024
@@ -26,7 +27,7 @@ def guarded_qapp(qapp):
 
 @pytest.fixture(scope="session")
 def demo_model():
-    return fetch_demo_model()
+    return fetch_model(SMOLLM2)
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +70,31 @@ def store(tmp_path):
     s = ConversationStore(tmp_path / "conversations.db")
     yield s
     s.close()
+
+
+def _drop(window, paths) -> None:
+    """Drag files over the window and let go (Qt delivers a drop only after the drag
+    entered a widget that accepted it)."""
+    import warnings
+
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    with warnings.catch_warnings():  # PySide marks Qt 6's only constructor deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(QPoint(20, 20), Qt.CopyAction, mime, Qt.LeftButton,
+                                Qt.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(QPointF(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(window, event)
+    assert event.isAccepted()
+
+
+@pytest.fixture
+def drop_files():
+    """``drop_files(window, paths)``: files dragged onto the window and dropped."""
+    return _drop

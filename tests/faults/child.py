@@ -24,7 +24,8 @@ def window_scenario(data_dir: str) -> None:
     (killed right there); the parent's restart must forget it. With ``reply`` the program
     instead lives on into a long reply and the parent kills it mid-reply."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from aded_engine.models import fetch_demo_model
+    from aded_engine.catalog import SMOLLM2
+    from aded_engine.models import fetch_model
     from aded_engine.paths import set_data_dir
     set_data_dir(data_dir)
     from app.engine.wait import wait_until
@@ -38,7 +39,7 @@ def window_scenario(data_dir: str) -> None:
     settings = AppSettings(n_threads=1, n_ctx=1024, max_tokens=48, temperature=0.0)
     store = ConversationStore()
     client = EngineClient()
-    client.load(str(fetch_demo_model()), settings.session_settings())
+    client.load(str(fetch_model(SMOLLM2)), settings.session_settings())
     assert wait_until(lambda: client.info is not None, 600)
     window = MainWindow(store, settings, client)
     assert window.send_message(SECRET)

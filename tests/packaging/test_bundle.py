@@ -16,6 +16,8 @@ import pytest
 
 import llama_cpp
 
+from aded_engine.catalog import SMOLLM2
+
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "dist" / "aded-chat"
 BUNDLED_LLAMA = BUNDLE / "_internal" / "llama_cpp" / "lib"
@@ -81,7 +83,10 @@ def test_linux_bundle_builds_and_runs_without_python(bundle, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     data = tmp_path / "data"
-    run = subprocess.run([str(BUNDLE / "aded-chat"), "--self-test", "--data-dir", str(data)],
+    # the model the bundle carries (the small one here, see the fixture), from inside it
+    model = BUNDLE / "models" / SMOLLM2.file_name
+    run = subprocess.run([str(BUNDLE / "aded-chat"), "--self-test", "--data-dir", str(data),
+                          "--model", str(model)],
                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "self-test OK" in run.stdout

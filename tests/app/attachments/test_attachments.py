@@ -6,13 +6,11 @@ delete; the live token count and the offers for a message that does not fit."""
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from aded_engine.documents import message_tokens
@@ -69,22 +67,6 @@ def report(tmp_path):
     return path
 
 
-def drop(window, paths) -> None:
-    """Drag files over the window and let go (Qt delivers a drop only after the drag
-    entered a widget that accepted it)."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    with warnings.catch_warnings():  # PySide marks Qt 6's only constructor deprecated
-        warnings.simplefilter("ignore", DeprecationWarning)
-        enter = QDragEnterEvent(QPoint(20, 20), Qt.CopyAction, mime, Qt.LeftButton,
-                                Qt.NoModifier)
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    event = QDropEvent(QPointF(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(window, event)
-    assert event.isAccepted()
-
-
 def read(qtbot, tray) -> None:
     """Wait until the files given to the tray were read (on their own thread)."""
     qtbot.waitUntil(lambda: not tray.reading, timeout=COUNT_TIMEOUT_MS)
@@ -135,10 +117,10 @@ def test_button_path_attaches_a_text_file_and_a_pdf_as_chips_with_tokens(qtbot, 
 
 
 def test_a_drop_attaches_and_bad_files_get_a_message_and_change_nothing(qtbot, window, notes,
-                                                                       tmp_path):
+                                                                       tmp_path, drop_files):
     composer = window.composer
     composer.edit.setPlainText("draft question")
-    drop(window, [notes])
+    drop_files(window, [notes])
     read(qtbot, composer.tray)
     assert [a.name for a in composer.tray.attachments] == ["notes.txt"]
     image = tmp_path / "photo.png"
@@ -148,7 +130,7 @@ def test_a_drop_attaches_and_bad_files_get_a_message_and_change_nothing(qtbot, w
     binary = tmp_path / "data.bin"
     binary.write_bytes(bytes(range(256)) * 64)
     for bad in (image, empty, binary):
-        drop(window, [bad])
+        drop_files(window, [bad])
         read(qtbot, composer.tray)
         assert composer.notice.isVisible()
         assert bad.name in composer.notice.text()
