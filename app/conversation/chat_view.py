@@ -23,7 +23,7 @@ from ..reply.continuation import can_continue, continue_footer_html
 from ..speed.meter import stats_line
 from ..storage.store import ERROR, INTERRUPTED, PARTIAL, STOPPED, Message
 from .drafted import drafted_html
-from .markdown import code_blocks, to_html
+from .markdown import PRE_WRAP, code_blocks, to_html
 
 FLUSH_MS = 33  # ~30 Hz
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
@@ -47,6 +47,12 @@ class ViewOptions:
     theme: Theme = LIGHT
 
 
+def typed_html(text: str) -> str:
+    """The user's own text, shown as typed: not read as Markdown (which joins lines and eats
+    indentation, ``*`` and ``_``) nor as HTML; long lines wrap (PRE_WRAP)."""
+    return f"<p style=\"margin:0; {PRE_WRAP}\">{html.escape(text, quote=False)}</p>"
+
+
 def body_html(index: int, msg: Message, record: ReplyRecord, view: ViewOptions) -> str:
     muted = view.theme.muted
     if not msg.content and msg.status == PARTIAL:
@@ -54,7 +60,10 @@ def body_html(index: int, msg: Message, record: ReplyRecord, view: ViewOptions) 
     if view.show_drafts and msg.role == "assistant" and record.drafted_spans is not None:
         return drafted_html(msg.content, record.drafted_spans, view.theme)
     text, cut = msg.content[:DISPLAY_LIMIT], len(msg.content) - DISPLAY_LIMIT
-    body = to_html(text, None if view.busy else f"act:copycode:{index}:", view.theme)
+    if msg.role == "user":  # as typed: pasted code keeps its line breaks and indentation
+        body = typed_html(text)
+    else:
+        body = to_html(text, None if view.busy else f"act:copycode:{index}:", view.theme)
     if cut > 0:
         body += (f"<p style=\"color:{muted};\"><i>… {cut:,} more characters not shown "
                  f"(Copy copies the whole message).</i></p>")

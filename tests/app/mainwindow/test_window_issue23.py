@@ -70,3 +70,17 @@ def test_a_long_code_line_wraps_and_the_transcript_does_not_scroll_sideways(qtbo
     shown = window.chat.toPlainText()
     assert f"    {LONG_LINE}" in shown and UNBROKEN in shown  # wrapped, indentation kept
     assert window.chat.document().idealWidth() <= window.chat.viewport().width()
+
+
+def test_pasted_code_keeps_its_line_breaks_and_indentation_in_the_users_bubble(qtbot,
+                                                                                make_window):
+    window = make_window()
+    window.composer.edit.setPlainText(CODE)
+    window.composer.edit.setFocus()
+    qtbot.keyClick(window.composer.edit, Qt.Key_Return)  # Enter sends
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
+    assert window.store.messages(window.current_id)[0].content == CODE
+    assert bubble_text(window.chat, 0) == CODE
+    markup = "**not bold** <b>a tag</b> * not a list"  # shown as typed, too
+    window.chat.set_messages([Message(0, "user", markup)])
+    assert bubble_text(window.chat, 0) == markup
