@@ -5,6 +5,11 @@ clear TextError here instead of a UnicodeEncodeError or TypeError from deep insi
 
 from __future__ import annotations
 
+import re
+
+_SURROGATE = re.compile('[\ud800-\udfff]')
+REPLACEMENT = "\ufffd"
+
 
 class TextError(ValueError):
     pass
@@ -39,3 +44,18 @@ def check_messages(messages) -> None:
             raise TextError(f"message {i} is {type(m).__name__}, not a message")
         check_text(m.get("role"), f"the role of message {i}")
         check_text(m.get("content"), f"message {i} ({m.get('role')})")
+
+
+def repair_text(text: str) -> tuple[str, int]:
+    """``text`` with every surrogate code point (lone, or a pair that a UTF-16 decoder should
+    have joined) replaced by U+FFFD, and how many were replaced. One character for one, so
+    offsets into the text (a PDF's page starts) stay right. Used where documents and messages
+    come in: a damaged character becomes the usual replacement mark instead of making the
+    whole document unusable (the reading of files already does the same with bad bytes)."""
+    return _SURROGATE.subn(REPLACEMENT, text)
+
+
+def repaired_note(name: str, count: int) -> str:
+    """The sentence that tells the user what ``repair_text`` did."""
+    return (f"{name}: {count} character{'s' if count != 1 else ''} that {'are' if count != 1 else 'is'} "
+            f"not valid Unicode (lone surrogates) replaced with {REPLACEMENT}")

@@ -17,9 +17,11 @@ import bisect
 import io
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
+
+from ..text_check import repair_text
 
 MAX_BYTES = 64 * 2**20  # a 20 MB log is fine; a 1 GB dump is not something to read whole
 
@@ -66,6 +68,9 @@ class Document:
     size: int
     encoding: str = "utf-8"  # of the file (a PDF's text is Unicode already: "pdf")
     page_starts: tuple[int, ...] = field(default=(), repr=False)
+    # characters that were not valid Unicode (lone surrogates, e.g. from a PDF's broken text
+    # layer or a paste) and were replaced with U+FFFD; the user is told (text_check.py)
+    repaired: int = 0
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page that holds the character at ``offset``; None if not paged."""
@@ -121,9 +126,13 @@ def document_from_text(text: str, name: str = "pasted text") -> Document:
 
 
 def _checked(doc: Document) -> Document:
+    """Every document leaves this module through here: with text in it, and only valid
+    Unicode (lone surrogates replaced, counted in ``repaired``), so the store, the tokenizer
+    and UTF-8 can take it."""
     if not doc.text.strip():
         raise DocumentError(f"{doc.name} has no text in it")
-    return doc
+    text, repaired = repair_text(doc.text)
+    return replace(doc, text=text, repaired=repaired) if repaired else doc
 
 
 def _too_large(name: str, size: int, limit: int) -> str:
@@ -294,4 +303,4 @@ def _pdf(data: bytes, name: str) -> Document:
     if not text.strip():
         raise DocumentError(f"{name} has no text layer (a scanned PDF?); text recognition "
                             "is not part of this program")
-    return Document(name, text, "pdf", len(data), "pdf", tuple(starts))
+    return _checked(Document(name, text, "pdf", len(data), "pdf", tuple(starts)))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from aded_engine.text_check import repair_text
+
 PASTED_NAME = "Pasted text.txt"  # a long paste turned into an attachment
 
 
@@ -21,6 +23,7 @@ class Attachment:
     tokens: int | None = None  # in the loaded model's tokenizer (None: not counted yet)
     id: int = 0  # row id once stored
     page_starts: tuple[int, ...] = field(default=(), repr=False)  # a PDF's, into ``text``
+    repaired: int = field(default=0, repr=False)  # invalid characters replaced when read
 
     def label(self) -> str:
         """``report.pdf · 12 KB · 3,210 tokens``: what a chip shows."""
@@ -44,7 +47,8 @@ def size_text(n: int) -> str:
 
 def attachment_from_text(text: str, name: str = PASTED_NAME) -> Attachment:
     """A long pasted text, kept as an attachment so that the question stays short."""
-    return Attachment(name, "text", len(text.encode("utf-8")), text)
+    text, repaired = repair_text(text)  # a lone surrogate cannot be stored or tokenized
+    return Attachment(name, "text", len(text.encode("utf-8")), text, repaired=repaired)
 
 
 def conversation_documents(messages) -> list[Attachment]:

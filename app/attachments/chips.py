@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel,
                                QPlainTextEdit, QToolButton, QVBoxLayout, QWidget)
 
+from aded_engine.text_check import repaired_note
+
 from ..mainwindow.theme import Theme
 from .attachments import Attachment
 from .loading import AttachmentError, attachment_from_bytes, files_in_mime, load_attachment
@@ -126,13 +128,17 @@ class AttachmentTray(QWidget):
         self._rebuild()
         if done:
             self.changed.emit()
-        if problems:
-            self.problem.emit("Not attached: " + "; ".join(problems))
+        said = ["Not attached: " + "; ".join(problems)] if problems else []
+        said += [repaired_note(a.name, a.repaired) for a in done if a.repaired]
+        if said:
+            self.problem.emit(". ".join(said))
 
     def add(self, attachment: Attachment) -> None:
         self.attachments.append(attachment)
         self._rebuild()
         self.changed.emit()
+        if attachment.repaired:
+            self.problem.emit(repaired_note(attachment.name, attachment.repaired))
 
     def remove(self, index: int) -> None:
         if 0 <= index < len(self.attachments):

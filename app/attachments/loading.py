@@ -20,7 +20,7 @@ class AttachmentError(ValueError):
 
 def _record(document: Document) -> Attachment:
     return Attachment(document.name, document.kind, document.size, document.text,
-                      page_starts=document.page_starts)
+                      page_starts=document.page_starts, repaired=document.repaired)
 
 
 def load_attachment(path: str | Path) -> Attachment:

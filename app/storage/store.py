@@ -8,7 +8,13 @@ Rules this module keeps:
   and never hides the rest of its conversation;
 * deleting really removes the text from the file (``secure_delete`` overwrites freed pages,
   then the WAL is checkpointed and truncated, then the file is vacuumed);
-* two running instances may share the file (WAL + ``busy_timeout``).
+* two running instances may share the file (WAL + ``busy_timeout``);
+* every write goes through ``_writing()``: one transaction, rolled back on any exception, so
+  a failed write can never leave the connection inside a transaction (issue 22 item 2: after
+  one, every later write failed with "cannot start a transaction within a transaction");
+* text that is not valid Unicode (a lone surrogate, which UTF-8 cannot encode) is repaired
+  (U+FFFD) before it is written: documents are repaired, and the user told, where they are
+  read (aded_engine/documents/extract.py); this is the last line for any other text.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from aded_engine.reply_record import ReplyRecord
+from aded_engine.text_check import repair_text
 
 from ..attachments.attachments import Attachment
 from .check import DatabaseProblem, check_database
@@ -239,9 +247,23 @@ class ConversationStore:
         row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
 
-    def _migrate(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")  # a second instance waits instead of racing
+    @contextmanager
+    def _writing(self):
+        """The one way this store writes: ``BEGIN IMMEDIATE`` (a second instance waits
+        instead of racing), the block's statements, ``COMMIT``; on any exception (a lone
+        surrogate, a full disk, a lock held too long) ``ROLLBACK``, so the connection is
+        never left inside a transaction, and the exception goes on."""
+        self.db.execute("BEGIN IMMEDIATE")
         try:
+            yield self.db
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    def _migrate(self) -> None:
+        with self._writing():
             self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             version = self.schema_version()
             if version > SCHEMA_VERSION:
@@ -250,10 +272,6 @@ class ConversationStore:
             for i in range(version, SCHEMA_VERSION):
                 MIGRATIONS[i](self.db)
                 self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (i + 1,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         self.db.close()
@@ -263,9 +281,11 @@ class ConversationStore:
     def create_conversation(self, title: str = NEW_TITLE, system_prompt: str = "",
                             sampling: dict | None = None) -> int:
         now = time.time()
-        cur = self.db.execute(
-            "INSERT INTO conversations (title, created, updated, system_prompt, sampling) "
-            "VALUES (?, ?, ?, ?, ?)", (title, now, now, system_prompt, json.dumps(sampling or {})))
+        with self._writing():
+            cur = self.db.execute(
+                "INSERT INTO conversations (title, created, updated, system_prompt, sampling) "
+                "VALUES (?, ?, ?, ?, ?)", (_valid(title), now, now, _valid(system_prompt),
+                                           json.dumps(sampling or {})))
         return int(cur.lastrowid)
 
     def list_conversations(self, search: str = "") -> list[ConversationSummary]:
@@ -367,29 +387,32 @@ class ConversationStore:
         return out
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
-        self.db.execute("UPDATE conversations SET title = ? WHERE id = ?",
-                        (title.strip() or "Untitled", conversation_id))
+        with self._writing():
+            self.db.execute("UPDATE conversations SET title = ? WHERE id = ?",
+                            (_valid(title.strip()) or "Untitled", conversation_id))
 
     def set_system_prompt(self, conversation_id: int, prompt: str) -> None:
-        self.db.execute("UPDATE conversations SET system_prompt = ? WHERE id = ?",
-                        (prompt, conversation_id))
+        with self._writing():
+            self.db.execute("UPDATE conversations SET system_prompt = ? WHERE id = ?",
+                            (_valid(prompt), conversation_id))
 
     def set_sampling(self, conversation_id: int, sampling: dict) -> None:
-        self.db.execute("UPDATE conversations SET sampling = ? WHERE id = ?",
-                        (json.dumps(sampling), conversation_id))
+        with self._writing():
+            self.db.execute("UPDATE conversations SET sampling = ? WHERE id = ?",
+                            (json.dumps(sampling), conversation_id))
 
     def touch(self, conversation_id: int) -> None:
-        self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?",
-                        (time.time(), conversation_id))
+        with self._writing():
+            self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?",
+                            (time.time(), conversation_id))
 
     def delete_conversation(self, conversation_id: int) -> dict[str | None, list[str]]:
         """Remove the conversation and scrub its text from the file; returns what the
         tri-gram tables learned from it, to be forgotten (see ``learned_exchanges``)."""
         learned = learned_exchanges(self.all_messages(conversation_id))  # every version
-        self.db.execute("BEGIN IMMEDIATE")
-        self.db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
-        self.db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
-        self.db.execute("COMMIT")
+        with self._writing():
+            self.db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
+            self.db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         self.scrub()
         return learned
 
@@ -416,30 +439,33 @@ class ConversationStore:
         the file name of the model writing a reply (for the speed history); ``attachments``
         are stored with the message in the same transaction (their ``id`` is set)."""
         now = time.time()
-        self.db.execute("BEGIN IMMEDIATE")
-        nodes = self._nodes(conversation_id)
-        if version_of is None:
-            path = shown_path(nodes)
-            parent = path[-1].id if path else None
-        else:
-            turn = siblings(nodes, version_of)
-            parent = turn[0].parent if turn else None
-            self.db.executemany("UPDATE messages SET active = 0 WHERE id = ?",
-                                [(n.id,) for n in turn])
-        cur = self.db.execute(
-            "INSERT INTO messages (conversation_id, role, content, status, stats, created, model, "
-            "parent_id, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-            (conversation_id, role, content, status, None if stats is None else json.dumps(stats),
-             now, model, parent))
-        message_id = int(cur.lastrowid)
-        for a in attachments:
-            a.id = int(self.db.execute(
-                "INSERT INTO attachments (message_id, name, kind, size, tokens, page_starts, text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (message_id, a.name, a.kind, a.size, a.tokens, json.dumps(list(a.page_starts)),
-                 a.text)).lastrowid)
-        self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
-        self.db.execute("COMMIT")
+        with self._writing():
+            nodes = self._nodes(conversation_id)
+            if version_of is None:
+                path = shown_path(nodes)
+                parent = path[-1].id if path else None
+            else:
+                turn = siblings(nodes, version_of)
+                parent = turn[0].parent if turn else None
+                self.db.executemany("UPDATE messages SET active = 0 WHERE id = ?",
+                                    [(n.id,) for n in turn])
+            cur = self.db.execute(
+                "INSERT INTO messages (conversation_id, role, content, status, stats, created, "
+                "model, parent_id, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                (conversation_id, role, _valid(content), status,
+                 None if stats is None else json.dumps(stats), now, model, parent))
+            message_id = int(cur.lastrowid)
+            ids = []
+            for a in attachments:
+                ids.append(int(self.db.execute(
+                    "INSERT INTO attachments (message_id, name, kind, size, tokens, page_starts, "
+                    "text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (message_id, _valid(a.name), a.kind, a.size, a.tokens,
+                     json.dumps(list(a.page_starts)), _valid(a.text))).lastrowid))
+            self.db.execute("UPDATE conversations SET updated = ? WHERE id = ?",
+                            (now, conversation_id))
+        for a, i in zip(attachments, ids):  # only once committed
+            a.id = i
         return message_id
 
     def mark_interrupted(self) -> int:
@@ -448,8 +474,9 @@ class ConversationStore:
         before any reply begins. Returns how many (0 when another instance holds the file
         locked: they stay partial until the next start)."""
         try:
-            return self.db.execute("UPDATE messages SET status = ? WHERE status = ?",
-                                   (INTERRUPTED, PARTIAL)).rowcount
+            with self._writing():
+                return self.db.execute("UPDATE messages SET status = ? WHERE status = ?",
+                                       (INTERRUPTED, PARTIAL)).rowcount
         except sqlite3.OperationalError:
             return 0
 
@@ -458,7 +485,7 @@ class ConversationStore:
         sets, args = [], []
         if content is not None:
             sets.append("content = ?")
-            args.append(content)
+            args.append(_valid(content))
         if status is not None:
             sets.append("status = ?")
             args.append(status)
@@ -466,12 +493,15 @@ class ConversationStore:
             sets.append("stats = ?")
             args.append(json.dumps(stats))
         if sets:
-            self.db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?",
-                            (*args, message_id))
+            with self._writing():
+                self.db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?",
+                                (*args, message_id))
 
     def set_prompt(self, message_id: int, prompt: str) -> None:
         """What the model was given for a message sent with documents (see ``_documents``)."""
-        self.db.execute("UPDATE messages SET prompt = ? WHERE id = ?", (prompt, message_id))
+        with self._writing():
+            self.db.execute("UPDATE messages SET prompt = ? WHERE id = ?",
+                            (_valid(prompt), message_id))
 
     def delete_messages_from(self, conversation_id: int, message_id: int) -> list[str]:
         """Delete this message and everything that follows it on its branch (a reply that
@@ -480,14 +510,13 @@ class ConversationStore:
         nodes = self._nodes(conversation_id)
         doomed = [(i,) for i in subtree(nodes, message_id)] if any(
             n.id == message_id for n in nodes) else []
-        self.db.execute("BEGIN IMMEDIATE")
-        texts = [_text(self.db.execute("SELECT content FROM messages WHERE id = ?", d)
-                       .fetchone()[0]) for d in doomed]
-        self.db.executemany("DELETE FROM messages WHERE id = ?", doomed)
-        rest = shown_path(self._nodes(conversation_id))  # picks the newest when none is active
-        self.db.executemany("UPDATE messages SET active = 1 WHERE id = ? AND active = 0",
-                            [(s.id,) for s in rest])
-        self.db.execute("COMMIT")
+        with self._writing():
+            texts = [_text(self.db.execute("SELECT content FROM messages WHERE id = ?", d)
+                           .fetchone()[0]) for d in doomed]
+            self.db.executemany("DELETE FROM messages WHERE id = ?", doomed)
+            rest = shown_path(self._nodes(conversation_id))  # the newest when none is active
+            self.db.executemany("UPDATE messages SET active = 1 WHERE id = ? AND active = 0",
+                                [(s.id,) for s in rest])
         return texts
 
     def switch_version(self, conversation_id: int, message_id: int, step: int) -> bool:
@@ -497,10 +526,9 @@ class ConversationStore:
         target = sibling_step(nodes, message_id, step)
         if target is None:
             return False
-        self.db.execute("BEGIN IMMEDIATE")
-        self.db.executemany("UPDATE messages SET active = ? WHERE id = ?",
-                            [(int(n.id == target), n.id) for n in siblings(nodes, message_id)])
-        self.db.execute("COMMIT")
+        with self._writing():
+            self.db.executemany("UPDATE messages SET active = ? WHERE id = ?",
+                                [(int(n.id == target), n.id) for n in siblings(nodes, message_id)])
         return True
 
     # --- export ---------------------------------------------------------------------------
@@ -545,6 +573,11 @@ def _message_json(m: Message) -> dict:
     return {"id": m.id, "parent_id": m.parent_id, "role": m.role, "content": m.content,
             "status": m.status, "stats": m.stats, "created": m.created, "model": m.model,
             "attachments": [a.to_json() for a in m.attachments]}
+
+
+def _valid(text: str) -> str:
+    """Text as it can be stored: lone surrogates (not encodable as UTF-8) become U+FFFD."""
+    return repair_text(text)[0] if isinstance(text, str) else text
 
 
 def _text(value) -> str:

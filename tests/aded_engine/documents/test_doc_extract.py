@@ -139,3 +139,15 @@ def test_utf16_without_a_mark_and_unknown_encodings():
     soup = bytes(rng.choice([0x20, *range(0x80, 0x100)]) for _ in range(3000))
     with pytest.raises(DocumentError, match="soup.txt: its text encoding could not be recognised"):
         document_from_bytes(soup, "soup.txt")
+
+
+def test_lone_surrogates_in_a_pdf_or_pasted_text_are_replaced_and_counted():
+    """Issue 22 item 2: such text could not be stored (UTF-8 cannot encode it)."""
+    from pdf_maker import make_pdf_with_a_lone_surrogate
+
+    pdf = document_from_bytes(make_pdf_with_a_lone_surrogate(), "broken.pdf")
+    assert pdf.text == "A\ufffdC" and pdf.repaired == 1 and pdf.page_starts == (0,)
+    pasted = document_from_text("x\ud800y\udfffz")
+    assert pasted.text == "x\ufffdy\ufffdz" and pasted.repaired == 2
+    assert pasted.text.encode("utf-8")
+    assert document_from_text("fine").repaired == 0

@@ -329,3 +329,45 @@ def test_replies_a_crash_left_partial_are_marked_interrupted_with_their_text(sto
     by_id = {m.id: m for m in store.all_messages(cid)}
     assert (by_id[cut].status, by_id[cut].content) == (INTERRUPTED, "half a repl")
     assert by_id[done].status == STOPPED and store.mark_interrupted() == 0
+
+
+def test_a_failed_write_is_rolled_back_and_the_next_one_works(tmp_path):
+    """Issue 22 item 2: an exception inside add_message's transaction left the connection in
+    it, and every later write failed ("cannot start a transaction within a transaction")."""
+    from app.attachments.attachments import Attachment
+
+    path = tmp_path / "c.db"
+    s = ConversationStore(path)
+    cid = s.create_conversation()
+    bad = Attachment("a.txt", "text", 3, "abc", tokens=object())  # not a type SQLite takes
+    with pytest.raises(sqlite3.Error):
+        s.add_message(cid, "user", "question", attachments=[bad])
+    assert not s.db.in_transaction and bad.id == 0
+    s.add_message(cid, "user", "asked again")  # no "transaction within a transaction"
+    s.rename_conversation(cid, "still writable")
+    s.close()
+    conv = ConversationStore(path).get_conversation(cid)
+    assert [m.content for m in conv.messages] == ["asked again"]  # nothing half-written
+    assert conv.title == "still writable"
+
+
+def test_lone_surrogates_are_stored_replaced_and_do_not_wedge_the_store(tmp_path):
+    from app.attachments.attachments import Attachment, attachment_from_text
+
+    path = tmp_path / "c.db"
+    s = ConversationStore(path)
+    cid = s.create_conversation("t\ud800")
+    pasted = attachment_from_text("pasted \udc00 text")
+    assert pasted.repaired == 1 and pasted.text == "pasted \ufffd text"
+    raw = Attachment("a\ud800.txt", "text", 3, "doc \ud800 text")  # however it came in
+    mid = s.add_message(cid, "user", "q \ud800", attachments=[raw, pasted])
+    s.update_message(mid, content="q2 \udfff")
+    s.set_prompt(mid, "prompt \ud800")
+    s.add_message(cid, "assistant", "the next write works")
+    s.close()
+    conv = ConversationStore(path).get_conversation(cid)
+    user = conv.messages[0]
+    assert conv.title == "t\ufffd" and user.content == "q2 \ufffd"
+    assert user.prompt == "prompt \ufffd"
+    assert [a.text for a in user.attachments] == ["doc \ufffd text", "pasted \ufffd text"]
+    assert conv.messages[1].content == "the next write works"
