@@ -47,9 +47,12 @@ class ConversationHeader(QWidget):
 
     def add_toggles(self, sidebar: QAction, speed_panel: QAction) -> None:
         """Buttons for View > Sidebar (first) and View > Speed panel (last), checked while
-        shown."""
-        for action, at, text in ((sidebar, 0, "☰"), (speed_panel, self.row.count(), "Speed")):
+        shown. Both are icons with a tooltip and an accessible name: the second read "Speed",
+        which beside Greedy looked like a mode; ◨ is a panel on the right, as ☰ is a list
+        (a wider label would not fit the header at 800 px)."""
+        for action, at, text in ((sidebar, 0, "☰"), (speed_panel, self.row.count(), "◨")):
             button = QToolButton(text=text, checkable=True, checked=action.isChecked())
+            button.setAccessibleName(action.text())
             button.toggled.connect(action.setChecked)  # (a default action would retitle it)
             action.toggled.connect(button.setChecked)
             button.setToolTip(f"Show or hide the {action.text().lower()} "

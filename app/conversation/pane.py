@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from ..mainwindow.welcome import WelcomePanel
@@ -45,8 +46,23 @@ class ConversationPane(QWidget):
         self.on_model_changed(model_loaded)
 
     def on_model_changed(self, model_loaded: bool) -> None:
+        """The welcome page while no model is loaded and there is nothing to show, else the
+        transcript; the message box keeps (or gets) the focus unless the user put it
+        elsewhere."""
+        typing = self._focus_is_unclaimed()
         empty = not self.chat.messages
         self.pages.setCurrentWidget(self.welcome if not model_loaded and empty else self.chat)
+        if typing:
+            self.composer.edit.setFocus(Qt.OtherFocusReason)
+
+    def _focus_is_unclaimed(self) -> bool:
+        """Nothing has the focus yet (the window is being built), or what has it is about to
+        go (a button of the welcome page, once a model loads) or is where one types: then the
+        message box takes it. Hidden, the welcome page's button would hand the focus on to the
+        read-only transcript."""
+        focus = self.window().focusWidget()
+        return (focus is None or focus is self.composer.edit or focus is self.welcome
+                or self.welcome.isAncestorOf(focus))
 
     def on_edit_requested(self, index: int) -> None:
         if self.composer.busy or not 0 <= index < len(self.chat.messages):

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QApplication
 THEMES = {"system": "Follow system", "light": "Light", "dark": "Dark"}
 
 # Keyboard focus: a 2 px highlight-coloured frame (the style's own mark is a faint dotted
-# line or a slight tint); a checked tool button (Greedy) is filled with the highlight colour.
+# line or a slight tint); a checked tool button (Greedy, the sidebar and speed panel toggles)
+# is filled with the highlight colour, so its focus frame is drawn in the text colour instead.
 # Borders keep their width between states (padding makes up the difference): nothing jumps.
 STYLE_SHEET = """
 QPushButton, QToolButton {
@@ -34,6 +35,7 @@ QToolButton:checked {
 QPushButton:focus, QToolButton:focus {
     border: 2px solid palette(highlight); padding: 3px 7px;
 }
+QToolButton:checked:focus { border-color: palette(text); }
 QLineEdit, QPlainTextEdit, QTextEdit, QListWidget {
     border: 1px solid palette(mid); border-radius: 3px; padding: 1px;
 }

@@ -84,3 +84,55 @@ def test_pasted_code_keeps_its_line_breaks_and_indentation_in_the_users_bubble(q
     markup = "**not bold** <b>a tag</b> * not a list"  # shown as typed, too
     window.chat.set_messages([Message(0, "user", markup)])
     assert bubble_text(window.chat, 0) == markup
+
+
+def test_the_message_box_has_the_focus_after_the_model_loads_and_on_start(
+        qtbot, tmp_path, demo_model, module_data_dir, settings_for, make_window):
+    store = ConversationStore(tmp_path / "own.db")
+    window = MainWindow(store, settings_for())  # owns its engine thread: no model yet
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+    assert QApplication.focusWidget() is window.composer.edit  # a first start
+    window.pane.welcome.open_button.setFocus()  # as after a click on the welcome page
+    assert window.models.load(str(demo_model))
+    qtbot.waitUntil(lambda: window.client.info is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.pane.pages.currentWidget() is window.chat)
+    assert QApplication.focusWidget() is window.composer.edit
+    window.close()
+    store.close()
+
+    again = make_window()  # a second start, with a conversation to reopen
+    send_and_wait(qtbot, again, "Hello.")
+    again.close()
+    third = make_window()
+    third.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+    assert QApplication.focusWidget() is third.composer.edit
+    third.sidebar.list.setFocus()  # the user moved it: opening a chat leaves it there
+    third.open_conversation(third.sidebar.ids()[0])
+    assert QApplication.focusWidget() is third.sidebar.list
+
+
+def test_the_header_toggles_show_focus_and_the_speed_toggle_is_not_a_mode(qtbot,
+                                                                           make_window):
+    window = make_window()
+    header = window.pane.header
+    toggles = [b for b in header.findChildren(QToolButton) if b is not header.greedy_button
+               and b.isCheckable()]
+    assert len(toggles) == 2
+    speed = next(b for b in toggles if b.text() != "☰")
+    assert "Speed" not in speed.text()  # not a mode beside Greedy: an icon, named
+    assert speed.accessibleName() == "Speed panel"
+    assert speed.toolTip().startswith("Show or hide the speed panel")
+    for button in toggles + [header.greedy_button]:
+        button.setChecked(True)  # shown: filled with the highlight colour
+        window.chat.setFocus()
+        unfocused = button.grab().toImage()
+        button.setFocus(Qt.TabFocusReason)
+        qtbot.waitUntil(button.hasFocus)
+        focused = button.grab().toImage()
+        edge = (1, focused.height() // 2)
+        assert focused.pixelColor(*edge) != unfocused.pixelColor(*edge), button.text()
