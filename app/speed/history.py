@@ -32,7 +32,8 @@ def summary_text(replies: list[ReplySpeed]) -> str:
     measured = [s for s in (r.record.speedup for r in replies) if s is not None]
     if not replies:
         return "No finished replies yet."
-    text = f"{len(replies)} replies, {len(measured)} with a measured speedup"
+    text = (f"{len(replies)} {'reply' if len(replies) == 1 else 'replies'}, "
+            f"{len(measured)} with a measured speedup")
     if measured:
         text += (f" · first {measured[0]:.2f}× · latest {measured[-1]:.2f}× · "
                  f"best {max(measured):.2f}×")
@@ -62,9 +63,17 @@ class SpeedHistoryPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         for row, reply in enumerate(replies):
             for col, text in enumerate(speed_row(row + 1, reply)):
-                self.table.setItem(row, col, QTableWidgetItem(text))
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)  # a title or a model name cut with "…" reads whole here
+                self.table.setItem(row, col, item)
+        # the figures fit their contents; the conversation's title and the model's file name
+        # share what is left (cut with "…"): sized to their contents, a long model name
+        # pushed Speedup and the columns after it out of the dialog
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        for col in (COLUMNS.index("Conversation"), COLUMNS.index("Model")):
+            header.setSectionResizeMode(col, QHeaderView.Stretch)
+        self.table.setTextElideMode(Qt.ElideRight)
         box = QVBoxLayout(self)
         box.addWidget(self.heading)
         box.addWidget(self.summary)

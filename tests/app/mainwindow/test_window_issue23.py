@@ -136,3 +136,22 @@ def test_the_header_toggles_show_focus_and_the_speed_toggle_is_not_a_mode(qtbot,
         focused = button.grab().toImage()
         edge = (1, focused.height() // 2)
         assert focused.pixelColor(*edge) != unfocused.pixelColor(*edge), button.text()
+
+
+def test_speed_history_says_1_reply_and_its_columns_fit(qtbot, make_window):
+    window = make_window()
+    send_and_wait(qtbot, window, "Count to five.")
+    history = window.show_speed_history()
+    qtbot.waitExposed(history)
+    panel = history.conversation_panel
+    assert panel.summary.text().startswith("1 reply, ")
+    table = panel.table
+    header = table.horizontalHeader()
+    qtbot.wait(20)
+    metrics = header.fontMetrics()
+    for col in range(table.columnCount()):
+        label = table.horizontalHeaderItem(col).text()
+        assert header.sectionSize(col) >= metrics.horizontalAdvance(label), label
+        assert table.columnViewportPosition(col) + header.sectionSize(col) \
+            <= table.viewport().width(), f"column {label} is cut off"
+    history.close()
