@@ -12,10 +12,11 @@ _notes: list[str] = []
 _lock = threading.Lock()
 
 
-def set_aside(path: Path, reason: str, instead: str) -> str:
+def set_aside(path: Path, reason: str, instead: str, note: bool = True) -> str:
     """Rename ``path`` aside; returns (and notes) the message saying why and what is used
     ``instead``. A file that cannot be renamed stays where it is (it is then read again,
-    and set aside again, next time)."""
+    and set aside again, next time). ``note=False``: the caller says it itself (the notes
+    are read out as the engine's, e.g. the settings file's are the window's)."""
     aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
     try:
         path.replace(aside)
@@ -23,8 +24,9 @@ def set_aside(path: Path, reason: str, instead: str) -> str:
     except OSError as exc:
         where = f"could not be set aside ({exc.strerror or exc})"
     message = f"{path.name}: {reason}; {where}, {instead}"
-    with _lock:
-        _notes.append(message)
+    if note:
+        with _lock:
+            _notes.append(message)
     return message
 
 

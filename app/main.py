@@ -62,10 +62,27 @@ def open_window(args: argparse.Namespace, store, settings):
 
     window = MainWindow(store, settings)
     window.show()
+    show_settings_problems(window)
     path = args.model or ("" if args.demo else last_model(settings))
     if path is not None:
         window.models.load(path)  # "": the default model
     return window
+
+
+def show_settings_problems(window) -> None:
+    """Say which settings file was set aside at start, and where its copy is (app/settings/
+    settings.py): a box that does not block the window."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from .settings.settings import take_problems
+
+    problems = take_problems()
+    if problems:
+        box = QMessageBox(QMessageBox.Icon.Warning, "ADED Chat",
+                          "The settings file could not be read:\n\n" + "\n".join(problems),
+                          QMessageBox.StandardButton.Ok, window)
+        box.setObjectName("settingsProblem")
+        box.open()  # window-modal, not blocking: the window is usable behind it
 
 
 def self_test(model_path: str = "", timeout_s: float = 600.0) -> int:

@@ -1,7 +1,9 @@
 """The app's settings: one JSON file under the config folder.
 
-A missing, unreadable, half-written or oversized file gives the defaults (and each bad field
-alone falls back to its default), never a crash; numbers are clamped into ``RANGES``, the
+A missing file gives the defaults; an unreadable, half-written or oversized one (not JSON, not
+an object) is set aside (``settings.json.corrupt-<time>``, aded_engine/set_aside.py) and the
+defaults are used, and the window says which file and where the copy is; each field that
+cannot be read alone falls back to its default; never a crash; numbers are clamped into ``RANGES``, the
 ranges the settings dialogs offer, so a hand-edited ``1e9`` cannot freeze a reply. Saving
 writes a temporary file and renames it, so a power cut leaves either the old file or the new
 one.
@@ -18,6 +20,7 @@ from aded_engine.atomic_file import write_atomically
 from aded_engine.backend import BackendSettings
 from aded_engine.proposer import AdedSettings
 from aded_engine.sampling import CHAT_SAMPLING, SamplingSettings
+from aded_engine.set_aside import set_aside
 from aded_engine.search import SearchSettings
 from aded_engine.session import SessionSettings
 from aded_engine.trigram import TableSettings
@@ -112,11 +115,18 @@ def sampling_settings(values: dict) -> SamplingSettings:
 
 def _bounded(key: str, value, default):
     """``value`` with ``default``'s type, clamped into ``RANGES[key]``; ``default`` when it is
-    not a finite number (JSON allows Infinity and NaN; a bool is not a number here)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    not a finite number (JSON allows Infinity and NaN; a bool is not a number here). An int
+    too large for a float (JSON allows ``1e309`` written out in digits) is clamped as it is:
+    it is compared as an int, never turned into a float (that raised OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    if isinstance(value, float) and not math.isfinite(value):
         return default
     low, high = RANGES[key]
-    return type(default)(min(high, max(low, value)))
+    try:
+        return type(default)(min(high, max(low, value)))
+    except (OverflowError, ValueError, TypeError):  # anything else that cannot be read
+        return default
 
 
 def settings_path() -> Path:
@@ -124,16 +134,39 @@ def settings_path() -> Path:
     return config_dir() / FILE_NAME
 
 
+_problems: list[str] = []
+
+
+def take_problems() -> list[str]:
+    """What ``load_settings`` set aside since the last call, for the window to say."""
+    out = list(_problems)
+    _problems.clear()
+    return out
+
+
+def _damaged(path: Path, reason: str) -> AppSettings:
+    """A settings file that cannot be read as a whole is kept (renamed aside, as damaged
+    tables are: aded_engine/set_aside.py), never silently overwritten by the defaults the
+    next save writes; the window says which file and where its copy is."""
+    _problems.append(set_aside(path, reason, f"in {path.parent}; the default settings are used",
+                               note=False))
+    return AppSettings()
+
+
 def load_settings(path: Path | None = None) -> AppSettings:
     path = path or settings_path()
     try:
+        if not path.exists():
+            return AppSettings()  # the first start
         if path.stat().st_size > MAX_FILE_BYTES:
-            return AppSettings()
+            return _damaged(path, f"larger than {MAX_FILE_BYTES // 1024} KB, not a settings file")
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # RecursionError: deeply nested JSON
-        return AppSettings()
+    except OSError as exc:
+        return _damaged(path, f"could not be read ({exc.strerror or exc})")
+    except (ValueError, RecursionError) as exc:  # RecursionError: deeply nested JSON
+        return _damaged(path, f"not valid JSON ({type(exc).__name__}: {str(exc)[:80]})")
     if not isinstance(data, dict):
-        return AppSettings()
+        return _damaged(path, f"holds a JSON {type(data).__name__}, not an object of settings")
     settings = AppSettings()
     for f in fields(AppSettings):
         value = data.get(f.name)

@@ -1,4 +1,5 @@
 import json
+import pytest
 
 from app.settings.settings import (RANGES, AppSettings, load_settings, sampling_settings,
                                    save_settings)
@@ -117,3 +118,55 @@ def test_the_settings_dialog_sets_the_reply_length_limit_and_reopening(qtbot):
     dialog.apply_to(settings)
     assert settings.max_tokens == 2048 and not settings.reopen_last
     assert sampling_settings(settings.sampling_values({})).max_tokens == 2048
+
+
+def test_an_integer_too_large_for_a_float_falls_back_or_is_clamped(tmp_path):
+    """Issue 22 item 5: 10**400 raised OverflowError in _bounded and stopped every start."""
+    from app.settings.settings import take_problems
+
+    take_problems()  # what earlier tests set aside
+    huge = "1" + "0" * 400
+    path = tmp_path / "settings.json"
+    path.write_text('{"n_ctx": ' + huge + ', "n_threads": -' + huge + ', "max_tokens": 100}')
+    s = load_settings(path)
+    assert (s.n_ctx, s.n_threads, s.max_tokens) == (RANGES["n_ctx"][1], 0, 100)
+    assert sampling_settings({"seed": 10**400, "temperature": 10**400}).temperature == 2.0
+    assert path.exists() and take_problems() == []  # readable: nothing set aside
+
+
+@pytest.mark.parametrize("content", [b'{"n_threads": 4, "aded": tru', b"[1, 2]", b"\xff\xfe\x00",
+                                     b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"])
+def test_a_damaged_settings_file_is_set_aside_and_said(tmp_path, content):
+    from app.settings.settings import take_problems
+
+    take_problems()  # what earlier tests set aside
+    path = tmp_path / "settings.json"
+    path.write_bytes(content)
+    assert load_settings(path) == AppSettings()
+    copies = list(tmp_path.glob("settings.json.corrupt-*"))
+    assert not path.exists() and len(copies) == 1 and copies[0].read_bytes() == content
+    [said] = take_problems()
+    assert "settings.json" in said and copies[0].name in said and str(tmp_path) in said
+    assert load_settings(tmp_path / "missing.json") == AppSettings() and take_problems() == []
+
+
+def test_the_window_says_which_settings_file_was_set_aside(qtbot, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.main import open_window, parse_args
+    from app.settings.settings import take_problems
+    from app.storage.store import ConversationStore
+
+    path = tmp_path / "settings.json"
+    path.write_text("not json")
+    take_problems()
+    store = ConversationStore(tmp_path / "c.db")
+    window = open_window(parse_args([]), store, load_settings(path))
+    qtbot.addWidget(window)
+    box = window.findChild(QMessageBox, "settingsProblem")
+    [copy] = tmp_path.glob("settings.json.corrupt-*")
+    assert box is not None and box.isVisible()
+    assert "settings.json" in box.text() and copy.name in box.text()
+    box.close()
+    window.close()
+    store.close()
