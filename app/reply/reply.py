@@ -56,6 +56,7 @@ class ReplyInFlight:
     text: str = ""
     drafted: list[list[int]] = field(default_factory=list)  # character spans from accepted drafts
     earlier: Message | None = None  # Continue: the reply as it was before (continuation.py)
+    streaming: bool = False  # its first token arrived (the prompt has been read)
     question_id: int = 0  # the user message it answers (its prompt is saved if it has documents)
 
     def add(self, text: str, pieces: list[tuple[str, bool]]) -> None:
@@ -245,6 +246,9 @@ class ReplyController(QObject):
         if not self._is_current(request_id):
             return
         reply = self.reply
+        if not reply.streaming:  # the first token: the prompt is read
+            reply.streaming = True
+            self.notice.emit("Writing…", 0)  # in place of "Reading the prompt: …"
         reply.add(text, pieces)
         self.streamed.emit(reply.text, reply.spans())
         now = time.monotonic()
@@ -265,8 +269,10 @@ class ReplyController(QObject):
         if earlier is not None:  # Continue: one message, one record over both runs
             text = earlier.content + text
             record = earlier.record.followed_by(record)
+        unstarted = status == STOPPED and not text and record.tokens == 0
         self._end(text, status, replace(record, drafted_spans=self.reply.spans()))
-        self.notice.emit(("Stopped" if status == STOPPED else "Done")
+        self.notice.emit("Stopped before the first token" if unstarted else
+                         ("Stopped" if status == STOPPED else "Done")
                          + FINISH_NOTES.get(record.finish_reason, ""), 5000)
 
     def on_failed(self, request_id: int, kind: str, message: str) -> None:

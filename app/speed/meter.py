@@ -13,6 +13,7 @@ from aded_engine.reply_record import ReplyRecord
 from ..mainwindow.theme import theme_for
 
 NOT_ENOUGH = "not enough data yet"
+STOPPED_UNSTARTED = "stopped before the first token"
 
 
 def speedup_text(speedup: float | None) -> str:
@@ -27,7 +28,10 @@ def acceptance_text(stats: ReplyRecord) -> str:
 
 
 def stats_line(stats: ReplyRecord) -> str:
-    """One line under a finished message: '42 tokens · 55.1 tok/s · 1.12× vs plain · ...'."""
+    """One line under a finished message: '42 tokens · 55.1 tok/s · 1.12× vs plain · ...'.
+    A reply stopped while its prompt was read has no figures, only that."""
+    if stats.tokens == 0 and stats.finish_reason == "cancelled":
+        return STOPPED_UNSTARTED
     parts = [f"{stats.tokens} tokens", f"{stats.tokens_per_s:.1f} tok/s"]
     parts.append("speedup: " + NOT_ENOUGH if stats.speedup is None
                  else f"{stats.speedup:.2f}× vs plain")

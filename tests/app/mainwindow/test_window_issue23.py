@@ -155,3 +155,36 @@ def test_speed_history_says_1_reply_and_its_columns_fit(qtbot, make_window):
         assert table.columnViewportPosition(col) + header.sectionSize(col) \
             <= table.viewport().width(), f"column {label} is cut off"
     history.close()
+
+
+def test_the_reading_line_goes_with_the_first_token(qtbot, make_window, settings_for):
+    window = make_window(settings_for(max_tokens=8))
+    text = " ".join(f"item {i} is a {['red', 'blue', 'green'][i % 3]} box" for i in range(100))
+    shown = []
+    window.replies.reading.connect(shown.append)
+    assert window.send_message(text + "\nSummarize.")
+    qtbot.waitUntil(lambda: window.replies.reply is None or bool(window.replies.reply.text),
+                    timeout=REPLY_TIMEOUT_MS)
+    assert shown  # the prompt was read in pieces, with a status line
+    assert not window.statusBar().currentMessage().startswith("Reading the prompt")
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
+    assert window.store.messages(window.current_id)[-1].status == COMPLETE
+
+
+def test_a_reply_stopped_while_reading_says_so(qtbot, make_window, settings_for):
+    window = make_window(settings_for(max_tokens=32))
+    # not the prompt of the test before: its start would be in the engine's cache, read at once
+    text = " ".join(f"crate {i} holds a {['cat', 'dog', 'fox'][i % 3]}" for i in range(110))
+    shown = []
+    window.replies.reading.connect(shown.append)
+    assert window.send_message(text + "\nSummarize.")
+    qtbot.waitUntil(lambda: bool(shown) or window.replies.reply is None,
+                    timeout=REPLY_TIMEOUT_MS)
+    window.replies.stop()  # while the prompt is read
+    qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
+    reply = window.store.messages(window.current_id)[-1]
+    assert reply.status == STOPPED and reply.stats["tokens"] == 0
+    details = window.chat.toPlainText()
+    assert "stopped before the first token" in details
+    assert "0 tokens" not in details and "tok/s" not in details
+    assert window.statusBar().currentMessage() == "Stopped before the first token"
