@@ -49,6 +49,9 @@ class MainWindow(QMainWindow):
         self.replies = ReplyController(store, self.client, settings, self)
         self.models = ModelMenu(self.client, settings, self)
         self.current_id: int | None = None
+        # Prompt & sampling and Greedy set while no conversation is open: the conversation the
+        # first message makes gets them (an empty row for them would pile up in the sidebar)
+        self.pending_prompt, self.pending_sampling = "", {}
         self.error_box: QMessageBox | None = None
         self.info = InfoDialogs(store, self)
         self.appearance = Appearance()
@@ -198,25 +201,26 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Exported to {path}", 5000)
 
     def sampling_values(self, conv: Conversation | None) -> dict:
-        return self.settings.sampling_values(conv.sampling if conv else {})
+        return self.settings.sampling_values(conv.sampling if conv else self.pending_sampling)
 
     def on_greedy_toggled(self, on: bool) -> None:
         conv = self.current()
-        if conv is None:
-            self.current_id = self.store.create_conversation(NEW_TITLE)
-            self.refresh_sidebar()
-            conv = self.current()
+        if conv is None:  # for the conversation the first message makes
+            self.pending_sampling = self.settings.greedy(self.pending_sampling, on)
+            return
         self.store.set_sampling(conv.id, self.settings.greedy(conv.sampling, on))
 
     def edit_conversation_settings(self) -> None:
         conv = self.current()
-        if conv is None:
-            self.new_conversation()
-            conv = self.current()
-        dialog = ConversationDialog(conv.system_prompt, self.sampling_values(conv), self)
+        prompt = conv.system_prompt if conv else self.pending_prompt
+        dialog = ConversationDialog(prompt, self.sampling_values(conv), self)
         if dialog.exec():
-            self.store.set_system_prompt(conv.id, dialog.prompt.toPlainText().strip())
-            self.store.set_sampling(conv.id, dialog.sampling.values())
+            prompt, sampling = dialog.prompt.toPlainText().strip(), dialog.sampling.values()
+            if conv is None:  # for the conversation the first message makes
+                self.pending_prompt, self.pending_sampling = prompt, sampling
+            else:
+                self.store.set_system_prompt(conv.id, prompt)
+                self.store.set_sampling(conv.id, sampling)
             self.show_conversation()
 
     # --- sending: the reply itself is ReplyController's ---------------------------------------
@@ -224,8 +228,10 @@ class MainWindow(QMainWindow):
         """Send ``text`` (in place of the message being edited, if one is); True when a reply
         started."""
         if self.replies.send(self.current_id, text, self.pane.editing_id,
-                             self.composer.tray.attachments) is None:
+                             self.composer.tray.attachments,
+                             (self.pending_prompt, self.pending_sampling)) is None:
             return False
+        self.pending_prompt, self.pending_sampling = "", {}  # given to the chat, if one was made
         self.pane.on_message_sent()
         self.refresh_sidebar()
         return self.replies.reply is not None

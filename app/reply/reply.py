@@ -114,13 +114,15 @@ class ReplyController(QObject):
 
     # --- starting ---------------------------------------------------------------------------
     def send(self, conversation_id: int | None, text: str, replace_from: int | None = None,
-             attachments: list[Attachment] = ()) -> int | None:
+             attachments: list[Attachment] = (),
+             new_settings: tuple[str, dict] | None = None) -> int | None:
         """Commit the user's message with its ``attachments`` to the conversation (a new one
         if None or gone), or as a new version of message ``replace_from`` (an edit: the old
         message keeps its replies on its own branch), and start the reply. Returns the
         message's id, or None when
         refused (a reply is being written, the text is blank, no model is loaded): then
-        nothing is stored."""
+        nothing is stored. ``new_settings``: the system prompt and sampling given to the
+        conversation made here (set before it existed: no empty row for them)."""
         if self.reply or not text.strip():
             return None
         if self.client.info is None:  # the message stays in the box, to send once one is
@@ -129,7 +131,11 @@ class ReplyController(QObject):
             return None
         conv = self.store.get_conversation(conversation_id) if conversation_id else None
         if conv is None:
-            conv = self.store.get_conversation(self.store.create_conversation(NEW_TITLE))
+            new_id = self.store.create_conversation(NEW_TITLE)
+            if new_settings:
+                self.store.set_system_prompt(new_id, new_settings[0])
+                self.store.set_sampling(new_id, new_settings[1])
+            conv = self.store.get_conversation(new_id)
         if conv.title == NEW_TITLE and not any(m.role == "user" for m in conv.messages):
             conv.title = title_from(text)
             self.store.rename_conversation(conv.id, conv.title)

@@ -138,6 +138,45 @@ def test_the_header_toggles_show_focus_and_the_speed_toggle_is_not_a_mode(qtbot,
         assert focused.pixelColor(*edge) != unfocused.pixelColor(*edge), button.text()
 
 
+def test_prompt_and_sampling_on_an_empty_chat_makes_no_row_until_it_is_sent(
+        qtbot, make_window, monkeypatch, settings_for):
+    from app.settings.dialogs import ConversationDialog
+
+    window = make_window(settings_for(temperature=0.7))
+    assert not window.pane.header.greedy_button.isChecked()
+    assert window.current_id is None and window.sidebar.list.count() == 0
+    monkeypatch.setattr(ConversationDialog, "exec", lambda dialog: False)  # cancelled
+    window.pane.header.settingsRequested.emit()
+    assert window.sidebar.list.count() == 0 and window.store.list_conversations() == []
+
+    def fill(dialog):
+        dialog.prompt.setPlainText("You are terse.")
+        dialog.sampling.fields["max_tokens"].setValue(7)
+        return True
+
+    monkeypatch.setattr(ConversationDialog, "exec", fill)
+    window.pane.header.settingsRequested.emit()
+    assert window.sidebar.list.count() == 0 and window.store.list_conversations() == []
+    window.pane.header.greedy_button.click()
+    assert window.sidebar.list.count() == 0 and window.store.list_conversations() == []
+    assert window.pane.header.greedy_button.isChecked()
+
+    def shown_again(dialog):  # the pending chat's settings, as set
+        assert dialog.prompt.toPlainText() == "You are terse."
+        assert dialog.sampling.values()["max_tokens"] == 7
+        return False
+
+    monkeypatch.setattr(ConversationDialog, "exec", shown_again)
+    window.pane.header.settingsRequested.emit()
+    send_and_wait(qtbot, window, "Hi.")  # the chat is made now, with those settings
+    assert window.sidebar.list.count() == 1
+    conv = window.current()
+    assert conv.system_prompt == "You are terse."
+    values = window.sampling_values(conv)
+    assert values["max_tokens"] == 7 and values["temperature"] == 0.0
+    assert conv.messages[-1].record.tokens <= 7
+
+
 def test_speed_history_says_1_reply_and_its_columns_fit(qtbot, make_window):
     window = make_window()
     send_and_wait(qtbot, window, "Count to five.")
