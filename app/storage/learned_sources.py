@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import rows
+
 PREFIX = "chat:"
 
 
@@ -45,14 +47,11 @@ class KeepStoredMessages:
 def keep_stored(store) -> KeepStoredMessages:
     """The rule for the database as it is now: its messages' ids and creation times, and
     the largest id it ever gave (AUTOINCREMENT's record: a deleted newest message counts)."""
-    rows = store.db.execute("SELECT id, created FROM messages").fetchall()
+    found = store.db.execute("SELECT id, created FROM messages").fetchall()
     seq = store.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
-    return KeepStoredMessages(frozenset(source_id(int(i), _created(c)) for i, c in rows),
-                              int(seq[0]) if seq else 0)
+    return KeepStoredMessages(frozenset(source_id(int(i), _created(c)) for i, c in found),
+                              rows.whole(seq[0]) if seq else 0)
 
 
 def _created(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
+    return rows.number(value)  # the store reads it so too (app/storage/rows.py)
