@@ -5,7 +5,10 @@ Rules this module keeps:
 * every write is committed at once: the user's message before generation starts, the reply
   while it streams (the window throttles those updates), so a crash loses at most a moment;
 * reading is tolerant: a row with broken text, JSON or fields is shown as well as it can be,
-  and never hides the rest of its conversation;
+  and never hides the rest of its conversation (every column is read through
+  app/storage/rows.py); what cannot be read safely, the schema itself (its version, its
+  tables and columns), is checked before the file is opened (app/storage/check.py) and
+  offered to be moved aside at start (app/storage/dialog.py);
 * deleting really removes the text from the file (``secure_delete`` overwrites freed pages,
   then the WAL is checkpointed and truncated, then the file is vacuumed);
 * two running instances may share the file (WAL + ``busy_timeout``);
@@ -19,6 +22,7 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
@@ -31,7 +35,8 @@ from aded_engine.reply_record import ReplyRecord
 from aded_engine.text_check import repair_text
 
 from ..attachments.attachments import Attachment
-from .check import DatabaseProblem, check_database
+from . import rows
+from .check import DatabaseProblem, check_database, damaged
 from .scrubber import Scrubber, checkpoint
 from .versions import Node, shown_path, sibling_step, siblings, subtree
 
@@ -184,6 +189,25 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _docume
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+@functools.lru_cache(maxsize=None)
+def expected_schema(version: int) -> dict[str, dict[str, tuple[str, int]]]:
+    """The tables a database at ``version`` has, as the migrations made them: for each, its
+    columns' declared types and primary-key places (``PRAGMA table_info``). Read from the
+    migrations themselves, run on an empty database in memory, so it can never disagree with
+    them (app/storage/check.py compares a file with it before the store opens it)."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for migrate in MIGRATIONS[:version]:
+            migrate(db)
+        names = [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        return {name: {r[1]: (r[2].upper(), r[5])
+                       for r in db.execute(f'PRAGMA table_info("{name}")')} for name in names}
+    finally:
+        db.close()
+
+
 class StoreError(Exception):
     pass
 
@@ -196,19 +220,22 @@ class DatabaseProblemError(StoreError):
         self.problem = problem
 
 
+def _damage(exc: sqlite3.Error) -> bool:
+    """True when ``exc`` says the file holds something no version of ADED Chat wrote (a table
+    that already exists, a column that does not, corrupt pages), rather than that it cannot
+    be used now (locked by another instance, a full disk, no permission)."""
+    name = getattr(exc, "sqlite_errorname", None)  # Python 3.11+
+    if name is not None:
+        return name in ("SQLITE_ERROR", "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_MISMATCH",
+                        "SQLITE_CONSTRAINT") or name.startswith(("SQLITE_CORRUPT_",
+                                                                 "SQLITE_CONSTRAINT_"))
+    text = str(exc)
+    return any(s in text for s in ("already exists", "no such", "duplicate column",
+                                   "malformed", "not a database", "constraint failed"))
+
+
 def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
-
-
-def _json_dict(value, default):
-    """A JSON object column, or ``default`` when it is missing or broken."""
-    if value is None:
-        return default
-    try:
-        data = json.loads(value)
-    except (TypeError, ValueError):
-        return default
-    return data if isinstance(data, dict) else default
 
 
 class ConversationStore:
@@ -235,6 +262,8 @@ class ConversationStore:
             self._migrate()
         except sqlite3.Error as exc:  # e.g. another instance holds a lock for too long
             self.db.close()
+            if _damage(exc):  # what the check did not foresee: still the move-aside offer
+                raise DatabaseProblemError(damaged(self.path, str(exc))) from exc
             raise StoreError(f"could not open {self.path}: {exc}") from exc
         self.scrubber = Scrubber(self.path)
 
@@ -245,7 +274,7 @@ class ConversationStore:
         if not row:
             return 0
         row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        return int(row[0] or 0)
+        return rows.whole(row[0])  # app/storage/check.py refused any but a known integer
 
     @contextmanager
     def _writing(self):
@@ -290,7 +319,7 @@ class ConversationStore:
 
     def list_conversations(self, search: str = "") -> list[ConversationSummary]:
         """Newest first; ``search`` matches the title or any message text (case-insensitive)."""
-        sql = "SELECT id, title, updated FROM conversations"
+        sql = "SELECT id, title, created, updated FROM conversations"
         args: tuple = ()
         if search.strip():
             pattern = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%") \
@@ -298,11 +327,10 @@ class ConversationStore:
             sql += (" WHERE title LIKE ? ESCAPE '\\' OR id IN (SELECT conversation_id FROM "
                     "messages WHERE content LIKE ? ESCAPE '\\')")
             args = (pattern, pattern)
-        sql += " ORDER BY updated DESC, id DESC"
-        out = []
-        for row in self.db.execute(sql, args):
-            out.append(ConversationSummary(int(row[0]), str(row[1] or "Untitled"),
-                                           float(row[2] or 0.0)))
+        out = [ConversationSummary(int(row[0]), _title(row[1]), _updated(row[2], row[3]))
+               for row in self.db.execute(sql, args)]
+        # ordered here, not by SQL: a damaged ``updated`` ('later') sorts as it is read
+        out.sort(key=lambda c: (c.updated, c.id), reverse=True)
         return out
 
     def get_conversation(self, conversation_id: int) -> Conversation | None:
@@ -311,8 +339,8 @@ class ConversationStore:
             "WHERE id = ?", (conversation_id,)).fetchone()
         if row is None:
             return None
-        conv = Conversation(int(row[0]), str(row[1] or "Untitled"), _float(row[2]),
-                            _float(row[3]), str(row[4] or ""), _json_dict(row[5], {}))
+        conv = Conversation(int(row[0]), _title(row[1]), _float(row[2]),
+                            _updated(row[2], row[3]), _text(row[4]), rows.sampling(row[5]))
         conv.messages = self.messages(conversation_id)
         return conv
 
@@ -327,24 +355,24 @@ class ConversationStore:
         return out
 
     def _nodes(self, conversation_id: int) -> list[Node]:
-        return [Node(int(r[0]), None if r[1] is None else int(_float(r[1])), bool(r[2]))
+        return [Node(int(r[0]), None if r[1] is None else rows.whole(r[1]), bool(r[2]))
                 for r in self.db.execute("SELECT id, parent_id, active FROM messages "
                                          "WHERE conversation_id = ?", (conversation_id,))]
 
     def all_messages(self, conversation_id: int) -> list[Message]:
         """Every message row of the conversation, every version of every turn, by id."""
         out = []
-        rows = self.db.execute(
+        cursor = self.db.execute(
             "SELECT id, role, content, status, stats, created, model, parent_id, prompt "
             "FROM messages "
             "WHERE conversation_id = ? ORDER BY id", (conversation_id,))
         attached = self._attachments(conversation_id)
-        for row in rows:
+        for row in cursor:
             role = row[1] if row[1] in ROLES else "assistant"
             status = row[3] if row[3] in STATUSES else COMPLETE
             content = _text(row[2])
-            parent = None if row[7] is None else int(_float(row[7]))
-            out.append(Message(int(row[0]), role, content, status, _json_dict(row[4], None),
+            parent = None if row[7] is None else rows.whole(row[7])
+            out.append(Message(int(row[0]), role, content, status, rows.json_object(row[4], None),
                                _float(row[5]), _model(row[6]), attached.get(int(row[0]), []),
                                parent, prompt=_text(row[8]) or None))
         return out
@@ -352,15 +380,15 @@ class ConversationStore:
     def _attachments(self, conversation_id: int) -> dict[int, list[Attachment]]:
         """The conversation's attachments by message id, in the order they were attached."""
         out: dict[int, list[Attachment]] = {}
-        rows = self.db.execute(
+        cursor = self.db.execute(
             "SELECT a.id, a.message_id, a.name, a.kind, a.size, a.tokens, a.text, a.page_starts "
             "FROM attachments a JOIN messages m ON m.id = a.message_id "
             "WHERE m.conversation_id = ? ORDER BY a.id", (conversation_id,))
-        for row in rows:
+        for row in cursor:
             tokens = row[5] if isinstance(row[5], int) else None
             out.setdefault(int(row[1]), []).append(Attachment(
-                _text(row[2]) or "attachment", _text(row[3]) or "text", int(_float(row[4])),
-                _text(row[6]), tokens, int(row[0]), _offsets(row[7])))
+                _text(row[2]) or "attachment", _text(row[3]) or "text", rows.whole(row[4]),
+                _text(row[6]), tokens, int(row[0]), rows.offsets(row[7])))
         return out
 
     def reply_speeds(self, conversation_id: int | None = None,
@@ -380,9 +408,9 @@ class ConversationStore:
             args.append(model)
         out = []
         for row in self.db.execute(sql + " ORDER BY m.created, m.id", args):
-            stats = _json_dict(row[5], None)
+            stats = rows.json_object(row[5], None)
             if ReplyRecord.from_json(stats).measured:
-                out.append(ReplySpeed(int(row[0]), int(row[1]), str(row[2] or "Untitled"),
+                out.append(ReplySpeed(int(row[0]), rows.whole(row[1]), _title(row[2]),
                                       _float(row[3]), _model(row[4]), stats))
         return out
 
@@ -580,25 +608,6 @@ def _valid(text: str) -> str:
     return repair_text(text)[0] if isinstance(text, str) else text
 
 
-def _text(value) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return "" if value is None else str(value)
-
-
-def _offsets(value) -> tuple[int, ...]:
-    """A JSON list of increasing character offsets; () when missing or broken."""
-    try:
-        data = json.loads(value)
-    except (TypeError, ValueError):
-        return ()
-    if not isinstance(data, list) or not all(isinstance(x, int) for x in data):
-        return ()
-    return tuple(data) if data == sorted(data) else ()
-
-
 def _fence_for(text: str) -> str:
     """A Markdown code fence longer than any run of backticks inside ``text``."""
     longest = run = 0
@@ -612,11 +621,16 @@ def _model(value) -> str | None:
     return _text(value) or None
 
 
-def _float(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
+_text, _float = rows.text, rows.number  # every column is read through app/storage/rows.py
+
+
+def _title(value) -> str:
+    return _text(value) or "Untitled"
+
+
+def _updated(created, updated) -> float:
+    """When a conversation last changed; its creation time when that cannot be read."""
+    return _float(updated, _float(created))
 
 
 def learned_exchanges(messages: list[Message]) -> dict[str | None, list[str]]:
