@@ -8,7 +8,13 @@ assistant; content a string or a list of text parts), ``temperature``, ``top_p``
 ``max_tokens`` (or ``max_completion_tokens``), ``stop`` (a string or up to 4), ``seed``,
 ``stream``, ``stream_options.include_usage``, ``n`` (1 only), and llama.cpp's extensions
 ``top_k``, ``min_p``, ``repeat_penalty``. Other fields are ignored, as OpenAI-compatible
-servers do, so that clients sending e.g. ``user`` keep working.
+servers do, so that clients sending e.g. ``user`` keep working. A negative ``seed`` (clients
+send -1) means "any seed", as OpenAI and llama.cpp read it.
+
+The body is read here and only here (``read_json``), within bounds: UTF-8, nested at most
+``MAX_DEPTH`` deep, integers of at most ``MAX_INT_DIGITS`` digits; text that reaches the
+model must be valid Unicode (no lone surrogates, which JSON's ``"\\ud800"`` can spell).
+Whatever a body gets wrong is a 400 that says what, never an exception from the parser.
 
 Defaults where a field is left out are the app's chat defaults (temperature 0.7, top-p 0.95,
 top-k 40, min-p 0.05) without its repeat penalty, which the OpenAI API does not have.
@@ -18,12 +24,18 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..sampling import SamplingSettings
+from ..text_check import TextError, check_text
 
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 MAX_STOPS = 4
+MAX_DEPTH = 64  # arrays and objects inside each other; a real request nests 4 or 5 deep
+MAX_INT_DIGITS = 100  # beyond any field's use, and far below Python's 4,300-digit limit
 
 
 class ApiError(Exception):
@@ -50,16 +62,54 @@ class ChatRequest:
     include_usage: bool
 
 
-def parse_chat_request(body: bytes) -> ChatRequest:
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)  # a backslash and the character it escapes
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in ``body`` (UTF-8 JSON), counted without parsing
+    (Python's parser recurses once per level): brackets outside strings. Exact for valid JSON
+    and for the valid start of invalid JSON, which is all the parser reads before it stops."""
+    b = np.frombuffer(_ESCAPE.sub(b"", body), np.uint8)  # no escaped quotes left
+    outside = (np.cumsum(b == ord('"'), dtype=np.int64) & 1) == 0
+    step = (((b == ord("[")) | (b == ord("{"))).astype(np.int8)
+            - ((b == ord("]")) | (b == ord("}"))))
+    return int(np.cumsum(step * outside, dtype=np.int64).max(initial=0))
+
+
+def _bounded_int(digits: str) -> int:
+    n = len(digits.lstrip("-"))
+    if n > MAX_INT_DIGITS:
+        raise ApiError(400, f"The request body holds an integer of {n} digits; this server reads "
+                       f"integers of at most {MAX_INT_DIGITS} digits.")
+    return int(digits)
+
+
+def read_json(body: bytes):
+    """The request body's JSON value, or a 400 that says what is wrong with it."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = body.decode("utf-8")  # strict: a surrogate encoded as bytes is not UTF-8
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"The request body is not valid UTF-8 text: {exc}.") from None
+    depth = nesting_depth(body)
+    if depth > MAX_DEPTH:
+        raise ApiError(400, f"The request body's JSON is nested more than {MAX_DEPTH} levels "
+                       f"deep ({depth}).")
+    try:
+        return json.loads(text, parse_int=_bounded_int)
+    except json.JSONDecodeError as exc:
         raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # not expected within the bounds above
+        raise ApiError(400, f"The request body cannot be read as JSON: {exc}") from None
+
+
+def parse_chat_request(body: bytes) -> ChatRequest:
+    data = read_json(body)
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.")
     model = data.get("model")
     if not isinstance(model, str) or not model:
         raise ApiError(400, "'model' is required: a model id from GET /v1/models.", param="model")
+    _text(model, "model")  # it is quoted back in errors
     if data.get("n", 1) != 1:
         raise ApiError(400, "'n' must be 1: this server writes one reply per request.", param="n")
     stream = _boolean(data, "stream", False)
@@ -75,6 +125,8 @@ def parse_chat_request(body: bytes) -> ChatRequest:
     max_tokens = _integer(data, "max_completion_tokens", 1, None, None)
     max_tokens = _integer(data, "max_tokens", 1, None, max_tokens)
     seed = _integer(data, "seed", None, None, None)
+    if seed is not None and seed < 0:
+        seed = None  # -1 and the like: "any seed" (OpenAI's clients, llama.cpp's default)
     sampling = SamplingSettings(
         temperature=_number(data, "temperature", 0.0, 2.0, 0.7),
         top_p=_number(data, "top_p", 0.0, 1.0, 0.95),
@@ -102,9 +154,17 @@ def _messages(value) -> list[dict]:
     return out
 
 
+def _text(value: str, where: str) -> str:
+    """``value``, or a 400 if it is not valid Unicode (a lone surrogate)."""
+    try:
+        return check_text(value, where)
+    except TextError as exc:
+        raise ApiError(400, f"{exc}.", param=where) from None
+
+
 def _content(value, where: str) -> str:
     if isinstance(value, str):
-        return value
+        return _text(value, where)
     if isinstance(value, list):
         texts = []
         for part in value:
@@ -113,7 +173,7 @@ def _content(value, where: str) -> str:
                 raise ApiError(400, f"{where}: only text parts ({{'type': 'text', 'text': ...}}) "
                                "are supported by this server.", param=where)
             texts.append(part["text"])
-        return "".join(texts)
+        return _text("".join(texts), where)
     raise ApiError(400, f"{where} must be a string or an array of text parts.", param=where)
 
 
@@ -125,7 +185,7 @@ def _stops(value) -> tuple[str, ...]:
             or not all(isinstance(s, str) and s for s in stops)):
         raise ApiError(400, f"'stop' must be a non-empty string or an array of at most "
                        f"{MAX_STOPS} non-empty strings.", param="stop")
-    return tuple(stops)
+    return tuple(_text(s, "stop") for s in stops)
 
 
 def _number(data: dict, name: str, lo: float, hi: float, default: float) -> float:

@@ -151,6 +151,14 @@ def test_a_seed_repeats_a_sampled_reply(plain_server, model):
     assert sampled(11) == sampled(11)
 
 
+def test_a_negative_seed_means_a_random_seed(plain_server, model):
+    # OpenAI clients and llama.cpp send seed -1 for "any seed"
+    for seed in (-1, -12345):
+        reply = client(plain_server).chat.completions.create(
+            model=model, messages=QUESTION, temperature=1.0, max_tokens=4, seed=seed)
+        assert reply.choices[0].finish_reason in ("stop", "length")
+
+
 BAD = [
     (b"{not json", 400, "invalid_request_error", None, None),
     ({"messages": QUESTION}, 400, "invalid_request_error", "model", None),
@@ -178,6 +186,37 @@ def test_bad_requests_get_openai_errors(aded_server, model, body, status, kind, 
     error = r.json()["error"]
     assert error["type"] == kind and error["param"] == param and error["code"] == code
     assert error["message"]
+
+
+HOSTILE = [  # (body, param, words the message must hold)
+    (b'{"model": "MODEL", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", None,
+     "nested more than"),
+    (b'{"model": "MODEL", "messages": [], "seed": ' + b"7" * 5000 + b"}", None,
+     "5000 digits"),
+    (b'{"model": "MODEL", "user": -' + b"9" * 4301 + b', "messages": []}', None,
+     "4301 digits"),
+    (b'{"model": "MODEL", "messages": [{"role": "user", "content": "hi \\ud800"}]}',
+     "messages[0].content", "lone surrogate"),
+    (b'{"model": "MODEL", "messages": [{"role": "user", "content": [{"type": "text", '
+     b'"text": "\\udfff"}]}]}', "messages[0].content", "lone surrogate"),
+    (b'{"model": "MODEL", "messages": [{"role": "user", "content": "\xed\xa0\x80"}]}', None,
+     "UTF-8"),  # a surrogate encoded as bytes is not UTF-8
+]
+
+
+@pytest.mark.parametrize("body, param, words", HOSTILE)
+def test_hostile_bodies_get_a_400_in_openais_shape(aded_server, records, model, body, param,
+                                                   words):
+    before = len(records)
+    r = httpx.post(aded_server.address + "/chat/completions", timeout=300,
+                   content=body.replace(b'"MODEL"', json.dumps(model).encode()),
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    error = r.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] == param
+    assert words in error["message"] and error["code"] is None
+    assert records[before].status == 400 and words in records[before].error
 
 
 def test_oversized_bodies_and_unknown_routes(host, records, model):

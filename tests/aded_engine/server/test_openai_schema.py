@@ -5,7 +5,7 @@ import json
 import pytest
 
 from aded_engine.server.completion import StopScanner
-from aded_engine.server.openai_schema import ApiError, parse_chat_request
+from aded_engine.server.openai_schema import ApiError, nesting_depth, parse_chat_request
 
 
 def parse(**fields):
@@ -66,6 +66,39 @@ def test_bad_json(body):
     with pytest.raises(ApiError) as err:
         parse_chat_request(body)
     assert err.value.status == 400
+
+
+def test_a_negative_seed_is_any_seed():
+    assert parse(seed=-1).sampling.seed is None
+    assert parse(seed=-(2**64)).sampling.seed is None
+    assert parse(seed=0).sampling.seed == 0
+
+
+@pytest.mark.parametrize("body, param, words", [
+    (b"[" * 100_000 + b"]" * 100_000, None, "nested more than 64 levels deep (100000)"),
+    (b'{"a": ' + b'{"b": [' * 40 + b"]}" * 40 + b"}", None, "nested more than 64"),
+    (b'{"seed": ' + b"1" * 4301 + b"}", None, "integer of 4301 digits"),
+    (b'{"seed": -' + b"1" * 101 + b"}", None, "integer of 101 digits"),
+    (b'"\xed\xa0\x80"', None, "not valid UTF-8"),
+    (b'{"model": "\\ud800", "messages": []}', "model", "lone surrogate (U+D800)"),
+    (b'{"model": "m", "messages": [{"role": "user", "content": "a\\udc00"}]}',
+     "messages[0].content", "character 1 is a lone surrogate (U+DC00)"),
+    (b'{"model": "m", "stop": "\\ud800", "messages": [{"role": "user", "content": "a"}]}',
+     "stop", "lone surrogate"),
+])
+def test_hostile_bodies_are_400s_that_say_what(body, param, words):
+    with pytest.raises(ApiError) as err:
+        parse_chat_request(body)
+    assert err.value.status == 400 and err.value.param == param
+    assert words in err.value.message
+
+
+def test_depth_is_counted_outside_strings_only():
+    ok = {"model": "m", "messages": [{"role": "user", "content": "[[[{{{" * 100 + '\\"['}],
+          "metadata": {"a": [[[[1]]]]}}
+    assert parse_chat_request(json.dumps(ok).encode()).messages[0]["content"].startswith("[[[")
+    assert nesting_depth(json.dumps(ok).encode()) == 6  # the body, metadata, a, 3 more
+    assert nesting_depth(b"[" * 64 + b"]" * 64) == 64 and nesting_depth(b"1") == 0
 
 
 def test_stop_scanner_holds_back_only_what_could_start_a_stop():
