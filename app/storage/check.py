@@ -134,13 +134,13 @@ def _schema_fault(db: sqlite3.Connection, kinds: dict[str, str], version: int,
                 return f"the table {table} has no column {column}"
             if key and found[column] != (declared, key):
                 return f"the column {table}.{column} is not its {declared} key"
-        for column in final[table].keys() - columns.keys():
-            if column in found:
+        for column in final[table]:  # in the order the migrations add them
+            if column in found and column not in columns:
                 return (f"the table {table} has a column {column} that its schema version "
                         f"{version} does not have")
-    for table in final.keys() - expected.keys():
-        if table in kinds:
-            return f"it has a {table} that its schema version {version} does not have"
+    for table in final:
+        if table in kinds and table not in expected:
+            return f"it has a table {table} that its schema version {version} does not have"
     return None
 
 
