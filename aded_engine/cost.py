@@ -40,6 +40,9 @@ class CostCurve:
     sizes: list[int]
     ms: list[float]
     scale: float = 1.0
+    # False when the timings scattered as on a busy machine: used for this session, never
+    # cached as the truth (a flat curve measured under load made every later reply over-draft)
+    steady: bool = True
 
     def predict(self, n_rows: int) -> float:
         return self.scale * float(np.interp(n_rows, self.sizes, self.ms))
@@ -78,35 +81,59 @@ def curve_from_json(entry) -> CostCurve | None:
     return CostCurve(sizes, ms)
 
 
+# The median time of a size over its fastest beyond which the machine counts as busy.
+STEADY_SPREAD = 1.3
+
+
 def measure_cost_curve(backend, sizes=CPU_SIZES, repeats: int = 3, base_pos: int = 64) -> CostCurve:
     """Time batches of each size in the KV cache's spare room (sequence 0 is left as found:
-    the scratch rows are written at positions past anything committed and removed)."""
+    the scratch rows are written at positions past anything committed and removed).
+
+    The sizes are timed in rounds, every size once a round, so a slow spell of a shared
+    machine hits all sizes alike instead of making one look expensive; each size keeps its
+    fastest time. The curve is then held to what a batch can physically cost."""
     tokens = [backend.bos if backend.bos >= 0 else 0] * max(sizes)
     start = max(base_pos, backend.seq_pos_range(0)[1] + 1)
     backend.decode(tokens[:8], range(start, start + 8))  # warm-up: graph allocation, caches
     backend.seq_rm(0, start, -1)
-    best = []
-    for n in sizes:
-        times = []
-        for _ in range(repeats):
+    times: list[list[float]] = [[] for _ in sizes]
+    for _ in range(repeats):
+        for i, n in enumerate(sizes):
             t0 = time.perf_counter()
             backend.decode(tokens[:n], range(start, start + n))
-            times.append((time.perf_counter() - t0) * 1000)
+            times[i].append((time.perf_counter() - t0) * 1000)
             backend.seq_rm(0, start, -1)
-        best.append(min(times))
-    # a batch is never cheaper than a smaller one (timing noise can say otherwise)
-    best = list(np.maximum.accumulate(best))
-    return CostCurve(list(sizes), best)
+    return curve_from_timings(list(sizes), times)
+
+
+def curve_from_timings(sizes: list[int], times: list[list[float]]) -> CostCurve:
+    """The curve from each size's repeated timings: the fastest of each, held to physics,
+    and steady unless the typical size's median strays from its fastest (a busy machine)."""
+    curve = physical_curve(sizes, [min(t) for t in times])
+    spread = statistics.median(statistics.median(t) / min(t) for t in times)
+    curve.steady = spread <= STEADY_SPREAD
+    return curve
+
+
+def physical_curve(sizes: list[int], ms: list[float]) -> CostCurve:
+    """Timings held to what batching can cost: never less than a smaller batch (timing noise
+    can say otherwise), never more than one call per row (a busy machine can say otherwise:
+    a one-row call that ran in a quiet moment makes every larger one look dearer)."""
+    ms = list(np.maximum.accumulate(ms))
+    ms = [min(t, n * ms[0]) for n, t in zip(sizes, ms)]
+    return CostCurve(sizes, ms)
 
 
 def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES,
-                      agree: float = 2.0, rescale: float = 5.0) -> CostCurve:
+                      agree: float = 2.0, rescale: float = 5.0,
+                      measure=measure_cost_curve) -> CostCurve:
     """The cached curve for this model/threads/device, if a quick spot check of a one-row
     decode still agrees with it (within ``agree`` times); within ``rescale`` times, the
     cached shape scaled to the machine as it is now (other programs busier or quieter than
     when it was measured: measuring it again would add seconds to every start on a shared
     machine, and decoding keeps the scale current anyway); otherwise measured again and
-    cached. A curve measured while the machine was very busy must not be trusted for ever."""
+    cached. A curve measured while the machine was very busy must not be trusted for ever:
+    one whose timings scattered (``steady`` False) is used for this session, never cached."""
     entry = read_json_entry(cache_file, key, valid=lambda e: curve_from_json(e) is not None)
     curve = curve_from_json(entry)
     if curve is not None:
@@ -116,8 +143,9 @@ def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES,
         if 1 / rescale < ratio < rescale:
             curve.scale = ratio
             return curve
-    curve = measure_cost_curve(backend, sizes)
-    write_json_entry(cache_file, key, curve.to_json())
+    curve = measure(backend, sizes)
+    if curve.steady:
+        write_json_entry(cache_file, key, curve.to_json())
     return curve
 
 
@@ -160,7 +188,8 @@ def backend_cost_curve(backend, cache_file: Path) -> CostCurve:
         sizes = (1,)  # trees are never verified in this mode
     else:
         sizes = CPU_SIZES if backend.device_name == "CPU" else GPU_SIZES
-    key = (f"{backend.path.name}:{backend.path.stat().st_size}:{backend.device_name}:"
+    # "v2:": curves cached before busy-machine timings were refused are measured again
+    key = (f"v2:{backend.path.name}:{backend.path.stat().st_size}:{backend.device_name}:"
            f"{backend.n_threads}:{s.n_gpu_layers}:{s.flash_attn}:{s.repack}")
     return cached_cost_curve(backend, cache_file, key, sizes)
 

@@ -84,7 +84,10 @@ class ReplyStats(DecodeCounts):
         if self.tokens < self.MIN_TOKENS_FOR_SPEEDUP or self.seconds <= 0:
             return None
         overhead_ms = max(0.0, 1000 * self.seconds - self.draft_ms - self.verify_ms) / self.calls
-        return (self.plain_ms + self.tokens * overhead_ms) / (1000 * self.seconds)
+        measured = (self.plain_ms + self.tokens * overhead_ms) / (1000 * self.seconds)
+        # no draft accepted: plain decoding at best, whatever the baseline's noise says
+        # (a load that came and went must not read as a gain); drafts that all failed cost
+        return measured if self.accepted else min(1.0, measured)
 
     def summary(self) -> dict:
         return {"tokens": self.tokens, "seconds": round(self.seconds, 4),

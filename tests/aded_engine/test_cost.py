@@ -1,5 +1,6 @@
-from aded_engine.cost import (AcceptanceCalibration, CostCurve, choose_nodes, drafting_can_pay,
-                              evidence_level)
+from aded_engine.cost import (AcceptanceCalibration, CostCurve, cached_cost_curve, choose_nodes,
+                              curve_from_timings, drafting_can_pay, evidence_level,
+                              physical_curve)
 from aded_engine.search import DraftTree
 
 # ms per llama_decode of n rows as measured on a CPU: each row adds about half a one-row call
@@ -97,4 +98,32 @@ def test_a_cached_curve_off_by_a_few_times_is_rescaled_not_measured_again(demo_m
     assert curve.sizes == [1, 2] and curve.ms == [60000.0, 90000.0]  # nothing re-measured
     assert curve.single_token_ms < 1000 and curve.relative(2) == 1.5  # today's scale, its shape
     assert json.loads(cache.read_text())["k"]["ms"] == [60000.0, 90000.0]
+    backend.close()
+
+
+def test_a_curve_is_held_to_what_batching_can_cost():
+    # noise made 2 rows cheaper than 1 and a busy spell made 8 rows dearer than 8 calls
+    curve = physical_curve([1, 2, 4, 8], [20.0, 18.0, 45.0, 400.0])
+    assert curve.ms == [20.0, 20.0, 45.0, 160.0]
+
+
+def test_timings_that_scatter_make_an_unsteady_curve():
+    quiet = curve_from_timings([1, 2, 4], [[10.0, 10.5, 10.2], [14.0, 14.1, 15.0], [20, 21, 20]])
+    busy = curve_from_timings([1, 2, 4], [[10.0, 31.0, 25.0], [14.0, 50.0, 30.0], [20, 21, 60]])
+    assert quiet.steady and not busy.steady
+    assert busy.ms == [10.0, 14.0, 20.0]  # the fastest of each size still shapes the curve
+
+
+def test_an_unsteady_curve_is_used_but_never_cached(demo_model_path, tmp_path):
+    from aded_engine.backend import BackendSettings, LlamaBackend
+
+    def busy_machine(_backend, sizes):
+        curve = CostCurve(list(sizes), [60.0] * len(sizes))  # flat, as measured under load
+        curve.steady = False
+        return curve
+
+    backend = LlamaBackend(demo_model_path, BackendSettings(n_ctx=256, n_threads=2))
+    cache = tmp_path / "cost.json"
+    curve = cached_cost_curve(backend, cache, "k", sizes=(1, 2), measure=busy_machine)
+    assert curve.ms == [60.0, 60.0] and not cache.exists()
     backend.close()

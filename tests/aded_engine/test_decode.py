@@ -147,3 +147,14 @@ def test_a_reply_that_ends_in_a_plain_step_counts_its_end_token(session):
     assert s.finish_reason == "stop" and s.accepted == 0
     assert s.calls == s.tokens + 1 and s.ended == 1
     assert s.tokens_per_call == 1.0 and s.summary()["tokens_per_call"] == 1.0
+
+
+def test_no_speedup_is_claimed_for_a_reply_without_an_accepted_draft():
+    """A load that eased during the reply made its plain steps look dearer than the time
+    taken: with no accepted draft that is still plain decoding, 1.00x at best."""
+    from aded_engine.decode import ReplyStats
+    measured = dict(tokens=20, seconds=1.0, calls=20, verify_ms=1000.0, plain_ms=1500.0)
+    assert ReplyStats(accepted=0, **measured).speedup == 1.0
+    assert ReplyStats(accepted=5, **measured).speedup == 1.5
+    slower = dict(measured, plain_ms=800.0)  # drafts verified, none kept: slower, and says so
+    assert ReplyStats(accepted=0, nodes=30, **slower).speedup == 0.8
