@@ -61,6 +61,8 @@ def _bounded(raw: str) -> bool:
     never nest deeper than MAX_JSON_DEPTH."""
     if len(raw) > MAX_JSON_CHARS:
         return False
+    if raw.count("[") + raw.count("{") <= MAX_JSON_DEPTH:
+        return True  # cannot nest deeper: most rows (page offsets, short statistics)
     depth = 0
     for bracket in _BRACKET.finditer(_STRING.sub('""', raw)):
         if bracket.group() in "[{":
