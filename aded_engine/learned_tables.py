@@ -21,6 +21,7 @@ from .backend import LlamaVocab, ModelLoadError
 from .cost import AcceptanceCalibration
 from .json_map import read_json_entry, write_json_entry
 from .paths import tables_dir
+from .probe import check_tokenizer
 from .provenance import Source, drop_sources, new_source
 from .set_aside import set_aside
 from .table_store import TableFileError, load_table, read_table_file, save_table, table_path
@@ -164,6 +165,7 @@ def forget_in_saved_table(fingerprint: str, texts: Sequence[str],
         raise TableUpdateError(f"the model file of this learned table ({model or 'unknown'}) "
                                "is gone; use Model > Reset learned tables to clear it")
     try:
+        check_tokenizer(model)  # a crafted tokenizer aborts this process, not a child's
         vocab = LlamaVocab(model)
     except ModelLoadError as exc:
         raise TableUpdateError(str(exc)) from exc

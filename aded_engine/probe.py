@@ -2,11 +2,13 @@
 
 Some faults kill a process inside llama.cpp, where Python cannot catch them: ggml's AMX
 kernels die with SIGILL on their worker threads (the tile permission is asked for on the
-main thread only), and a GGUF file whose header says ``block_count`` 0 trips a
-``GGML_ASSERT`` abort. So the first time a model file, llama.cpp build and CPU meet, a child
-process opens the model and runs a batched decode (the cost curve, which the parent then
-reads from the cache instead of measuring it again). Configurations, tried in this order
-until a child survives:
+main thread only), a GGUF file whose header says ``block_count`` 0 trips a ``GGML_ASSERT``
+abort, and crafted tokenizer metadata aborts or throws at the first token read
+(``tokenizer.ggml.model = "none"``). So the first time a model file, llama.cpp build and CPU
+meet, a child process opens the model, reads every token of its vocabulary and tokenizes a
+sample, then runs a batched decode (the cost curve, which the parent then reads from the
+cache instead of measuring it again). Configurations, tried in this order until a child
+survives (a child that dies in its tokenizer ends the trial: no configuration changes it):
 
     full        what was asked for
     no-repack   llama.cpp's extra buffer types off (no repacked weights, no AMX kernels)
@@ -14,6 +16,8 @@ until a child survives:
 
 If even the last child dies by a signal, the file is refused. The verdict is remembered per
 combination (``load-verdicts.json`` in the cache folder), so later loads start no child.
+``check_tokenizer`` asks the same of a file whose vocabulary alone is about to be read in
+this process (a learned table forgetting for a model that is not loaded).
 A child that fails with a Python error (a file llama.cpp rejects cleanly) gives no verdict:
 the parent's own load then reports that error in plain words.
 """
@@ -30,16 +34,20 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .backend import (BackendSettings, LlamaBackend, ModelLoadError, check_gguf_file,
-                      file_identity, llama_build_identity)
+from .backend import (BackendSettings, LlamaBackend, LlamaVocab, ModelLoadError,
+                      check_gguf_file, file_identity, llama_build_identity)
 from .cost import backend_cost_curve, measure_cost_curve
 from .json_map import read_json_entry, write_json_entry
 from .paths import cache_dir
 from .set_aside import add_notes, take_notes
 
 MODES = ("full", "no-repack", "single-row")
+TOKENIZER = "tokenizer"  # the vocabulary-only trial of check_tokenizer
 REFUSED = "refused"
 NOTE = "set aside: "  # a line of the child's output that names a file it set aside
+STAGE = "stage: "  # the child says what it is about to do: the last one said is where it died
+# tokenized by the child: letters, accents, CJK, a symbol, digits, whitespace and markup
+SAMPLE_TEXT = "Hello, wörld! ✓ 日本語 \t\n 123 <|im_start|>user\n"
 PROBE_TIMEOUT_S = 600  # a very large model may take minutes to load; a hang gives no verdict
 # Test-only: a comma-separated list of modes in which the probe child kills itself with
 # SIGILL after loading the model, as ggml's AMX kernels do.
@@ -75,7 +83,8 @@ def _cpu() -> str:
 
 
 def combination_key(path: Path, settings: BackendSettings) -> str:
-    parts = [file_identity(path), llama_build_identity(), _cpu(), settings.n_gpu_layers,
+    # "v2": verdicts from before the tokenizer was tried in the child are tried again
+    parts = ["v2", file_identity(path), llama_build_identity(), _cpu(), settings.n_gpu_layers,
              settings.flash_attn, settings.n_threads]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
@@ -99,11 +108,40 @@ def safe_mode(path: str | os.PathLike, settings: BackendSettings) -> tuple[Backe
             return settings, None
         write_json_entry(_verdicts_file(), key, verdict)
     if verdict["mode"] == REFUSED:
-        raise ModelLoadError(
-            f"{path.name}: llama.cpp crashed ({verdict.get('signal', 'a fatal signal')}) "
-            "opening or running this model on this computer, even one token at a time, so "
-            "it is not opened. The file may be damaged, or need a newer llama.cpp.")
+        raise refusal(path, verdict)
     return mode_settings(settings, verdict["mode"]), NOTES.get(verdict["mode"])
+
+
+def refusal(path: Path, verdict: dict) -> ModelLoadError:
+    crash = f"llama.cpp crashed ({verdict.get('signal', 'a fatal signal')})"
+    if verdict.get("stage") == TOKENIZER:
+        return ModelLoadError(
+            f"{path.name}: {crash} reading this model's tokenizer, so it is not opened. Its "
+            "tokenizer metadata is damaged or not one llama.cpp supports.")
+    return ModelLoadError(
+        f"{path.name}: {crash} opening or running this model on this computer, even one "
+        "token at a time, so it is not opened. The file may be damaged, or need a newer "
+        "llama.cpp.")
+
+
+def check_tokenizer(path: str | os.PathLike) -> None:
+    """Before this process reads the vocabulary of ``path`` on its own: raises
+    ModelLoadError if reading it crashes llama.cpp (tried once in a child, remembered)."""
+    path = Path(path).expanduser().resolve()
+    check_gguf_file(path)
+    key = hashlib.sha256(json.dumps(["tokenizer", file_identity(path),
+                                     llama_build_identity()]).encode()).hexdigest()[:32]
+    verdict = read_json_entry(_verdicts_file(), key, valid=lambda v: isinstance(v, dict)
+                              and v.get("mode") in (TOKENIZER, REFUSED))
+    if verdict is None:
+        code, stage = run_child(path, BackendSettings(), TOKENIZER)
+        if code is None or (code != 0 and not died_by_signal(code)):
+            return  # no verdict: this process's own read reports a clean error in words
+        verdict = ({"mode": TOKENIZER} if code == 0 else
+                   {"mode": REFUSED, "signal": signal_name(code), "stage": stage})
+        write_json_entry(_verdicts_file(), key, verdict)
+    if verdict["mode"] == REFUSED:
+        raise refusal(path, verdict)
 
 
 def probe(path: Path, settings: BackendSettings) -> dict | None:
@@ -111,12 +149,14 @@ def probe(path: Path, settings: BackendSettings) -> dict | None:
     when a child fails without crashing or hangs (no verdict)."""
     crash = None
     for mode in MODES:
-        code = run_child(path, mode_settings(settings, mode), mode)
+        code, stage = run_child(path, mode_settings(settings, mode), mode)
         if code == 0:
             return {"mode": mode, "signal": crash}
         if code is None or not died_by_signal(code):
             return None
         crash = signal_name(code)
+        if stage == TOKENIZER:
+            return {"mode": REFUSED, "signal": crash, "stage": TOKENIZER}
     return {"mode": REFUSED, "signal": crash}
 
 
@@ -140,9 +180,10 @@ def child_command() -> list[str]:
     return [sys.executable, "-m", "aded_engine.probe"]
 
 
-def run_child(path: Path, settings: BackendSettings, mode: str) -> int | None:
+def run_child(path: Path, settings: BackendSettings, mode: str) -> tuple[int | None, str]:
     """Exit code of a probe child (a fresh interpreter: a plain process, not
-    multiprocessing, which would re-run the caller's main script); None if it hung."""
+    multiprocessing, which would re-run the caller's main script), None if it hung; and the
+    last stage it said it began."""
     job = json.dumps({"path": str(path), "settings": asdict(settings), "mode": mode,
                       "cost_cache": str(cache_dir() / "batch-cost.json")})
     env = dict(os.environ)
@@ -153,16 +194,37 @@ def run_child(path: Path, settings: BackendSettings, mode: str) -> int | None:
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               timeout=PROBE_TIMEOUT_S, text=True, errors="replace")
     except subprocess.TimeoutExpired:
-        return None
+        return None, ""
+    lines = done.stdout.splitlines()
     # files the child set aside (it reads the batch-cost cache): said by this process
-    add_notes([line[len(NOTE):] for line in done.stdout.splitlines() if line.startswith(NOTE)])
-    return done.returncode
+    add_notes([line[len(NOTE):] for line in lines if line.startswith(NOTE)])
+    stages = [line[len(STAGE):] for line in lines if line.startswith(STAGE)]
+    return done.returncode, stages[-1] if stages else ""
+
+
+def exercise_tokenizer(vocab) -> None:
+    """What the parent will do with the vocabulary first: read every token's text (its
+    fingerprint), tokenize and print back a sample."""
+    vocab.vocab_fingerprint
+    for token in vocab.tokenize(SAMPLE_TEXT):
+        vocab.piece(token)
 
 
 def main(argv: list[str]) -> int:
-    """The child: open the model, run the batched decode, exit 0 (or die trying)."""
+    """The child: open the model, read its tokenizer, run the batched decode, exit 0 (or
+    die trying, having said which stage it began)."""
     job = json.loads(argv[0])
+    if job["mode"] == TOKENIZER:
+        print(STAGE + TOKENIZER, flush=True)
+        vocab = LlamaVocab(job["path"])
+        exercise_tokenizer(vocab)
+        vocab.close()
+        return 0
+    print(STAGE + "load", flush=True)
     backend = LlamaBackend(job["path"], BackendSettings(**job["settings"]))
+    print(STAGE + TOKENIZER, flush=True)
+    exercise_tokenizer(backend)
+    print(STAGE + "decode", flush=True)
     if job["mode"] in os.environ.get(CRASH_SWITCH, "").split(","):
         os.kill(os.getpid(), signal.SIGILL)
     measure_cost_curve(backend, (1, 8), repeats=1)  # the probe: always one batch of 8 rows

@@ -264,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     model = str(resolve_model(args.model, log=log))
     from .backend import LlamaVocab
+    from .probe import check_tokenizer
+    check_tokenizer(model)  # a crafted tokenizer must not abort the benchmark
     vocab = LlamaVocab(model)
     tokenize = lambda text: vocab.tokenize(text, parse_special=False)  # noqa: E731
     servers: dict[str, ServerProcess] = {}

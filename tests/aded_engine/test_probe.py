@@ -103,3 +103,37 @@ def test_the_cli_says_so_in_plain_words(demo_model_path, isolated_data_dir):
                          capture_output=True, text=True, timeout=300, env=env)
     assert run.returncode == 0, run.stderr
     assert "note: llama.cpp crashed on this computer" in run.stderr
+
+
+@pytest.fixture
+def no_tokenizer_model(demo_model_path, tmp_path):
+    """A copy of the demo model whose metadata says its tokenizer type is "none": llama.cpp
+    loads it, then aborts (GGML_ASSERT) at the first token's text."""
+    path = tmp_path / "no-tokenizer.gguf"
+    shutil.copyfile(demo_model_path, path)
+    with path.open("r+b") as f:
+        head = f.read(1 << 20)
+        key = b"tokenizer.ggml.model"
+        at = head.index(key) + len(key)
+        kind, length = struct.unpack_from("<IQ", head, at)
+        assert (kind, length, head[at + 12:at + 16]) == (8, 4, b"gpt2")  # a 4-byte string
+        f.seek(at + 12)
+        f.write(b"none")
+    return path
+
+
+def test_a_crafted_tokenizer_is_refused_in_words_not_by_an_abort(no_tokenizer_model):
+    with pytest.raises(ModelLoadError, match="crashed .*reading this model's tokenizer"):
+        ChatSession(no_tokenizer_model, SETTINGS)
+    with pytest.raises(ModelLoadError, match="tokenizer"):
+        probe.check_tokenizer(no_tokenizer_model)
+
+
+def test_forgetting_in_a_table_whose_model_has_a_crafted_tokenizer_does_not_abort(
+        no_tokenizer_model):
+    from aded_engine.json_map import write_json_entry
+    from aded_engine.learned_tables import (TableUpdateError, _tokenizers_file,
+                                            forget_in_saved_table)
+    write_json_entry(_tokenizers_file(), "f" * 16, str(no_tokenizer_model))
+    with pytest.raises(TableUpdateError, match="tokenizer"):
+        forget_in_saved_table("f" * 16, ["a secret"])
