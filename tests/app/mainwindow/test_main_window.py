@@ -20,24 +20,6 @@ N_CTX = 1024  # conftest.N_CTX
 REPLY_TIMEOUT_MS = 90_000
 
 
-@pytest.fixture
-def make_window(qtbot, engine, tmp_path, settings_for):
-    made = []
-
-    def make(settings=None, client=engine):
-        store = ConversationStore(tmp_path / "conversations.db")
-        window = MainWindow(store, settings or settings_for(), client)
-        qtbot.addWidget(window)
-        window.show()
-        made.append((window, store))
-        return window
-
-    yield make
-    for window, store in made:
-        window.close()
-        store.close()
-
-
 def send_and_wait(qtbot, window, text):
     assert window.send_message(text)
     qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)

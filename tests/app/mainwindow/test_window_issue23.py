@@ -23,25 +23,6 @@ CODE = ("def add_all(values):\n"
         "    return x  # the sum")
 
 
-@pytest.fixture
-def make_window(qtbot, engine, tmp_path, settings_for):
-    made = []
-
-    def make(settings=None, client=engine):
-        store = ConversationStore(tmp_path / "conversations.db")
-        window = MainWindow(store, settings or settings_for(), client)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        made.append((window, store))
-        return window
-
-    yield make
-    for window, store in made:
-        window.close()
-        store.close()
-
-
 def send_and_wait(qtbot, window, text):
     assert window.send_message(text)
     qtbot.waitUntil(lambda: window.replies.reply is None, timeout=REPLY_TIMEOUT_MS)
