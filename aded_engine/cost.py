@@ -25,7 +25,11 @@ import numpy as np
 from .json_map import read_json_entry, write_json_entry
 from .search import DraftTree
 
-CPU_SIZES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
+# Batch sizes timed at load. CPU kernels take rows in blocks (llama.cpp's repacked Q4_K on
+# AVX2: 4 rows), so a batch's cost steps up just after each multiple of 4 (Qwen2.5-Coder-
+# 0.5B Q4_K_M, AMD EPYC: 4 rows 2.4x one row, 5 rows 3.5x, 8 rows 4.1x, 9 rows 5.0x): both
+# sides of each step are timed, so interpolation never calls a row past a step cheap.
+CPU_SIZES = (1, 2, 3, 4, 5, 8, 9, 12, 13, 16, 17, 24, 25, 32)
 GPU_SIZES = CPU_SIZES + (48, 64)
 
 

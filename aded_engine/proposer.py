@@ -25,8 +25,10 @@ class AdedSettings:
     adapt: bool = True  # False (ablation): the table does not learn during a reply
     # Tokens of a copy chain: when the last tokens occurred before (in the conversation or
     # an attached document), what followed them there is drafted too, beyond the search's
-    # depth. 0 (ablation): the tri-gram search alone.
-    copy_tokens: int = 24
+    # depth: up to a whole batch of the curve's largest measured size (32 rows with the
+    # root; a rewrite accepted whole chains of 24 as often as not). 0 (ablation): the
+    # tri-gram search alone.
+    copy_tokens: int = 31
     search_settings: SearchSettings = SearchSettings()
 
 
