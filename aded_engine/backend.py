@@ -384,6 +384,11 @@ class LlamaBackend(LlamaVocab):
             out = self.decode(chunk, range(start_pos + i, start_pos + i + len(chunk)), None, flags)
         return out[-1]
 
+    def set_threads(self, n_threads: int) -> None:
+        """Threads for the next decodes (thread_governor.py changes it while decoding)."""
+        self.n_threads = n_threads
+        ll.llama_set_n_threads(self._ctx, n_threads, n_threads)
+
     # --- KV cache --------------------------------------------------------------------
     def seq_rm(self, seq: int, p0: int, p1: int = -1) -> bool:
         return bool(ll.llama_memory_seq_rm(self._mem, seq, p0, p1))

@@ -40,6 +40,7 @@ from pathlib import Path
 from .backend import BackendSettings
 from .decode import DecodeCounts
 from .documents.bench_set import DOCUMENT_PROMPTS, prepare_item, turn_content
+from .background_load import LOADS, background_load
 from .catalog import DEFAULT_MODEL
 from .models import resolve_model
 from .paths import set_data_dir
@@ -247,7 +248,8 @@ def markdown_table(result: dict) -> str:
     lines = [f"Benchmark {meta['date']} on {meta['machine']}, model `{meta['model']}`, "
              f"{meta['threads']} threads, {meta['prompts']} {meta.get('set', 'MT-Bench')} questions, turns: {meta['turns']}, "
              f"{meta['max_tokens']} tokens max, {meta.get('sampling', 'greedy')}, "
-             f"history {meta['history']}, load average {_load_words(meta)}.", "",
+             f"history {meta['history']}, load average {_load_words(meta)}, background load "
+             f"{meta.get('background', 'none')}.", "",
              "| method | tok/s | speedup vs plain | tokens/call | acceptance | draft share | agreement with plain | repetition |",
              "|---|---|---|---|---|---|---|---|"]
 
@@ -298,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
                         f"{CHAT_SAMPLING.top_p}, min-p {CHAT_SAMPLING.min_p}, repeat penalty "
                         f"{CHAT_SAMPLING.repeat_penalty} over {CHAT_SAMPLING.repeat_last_n}); "
                         "the same seed for every method on a prompt")
+    p.add_argument("--background", choices=list(LOADS),
+                   help="run beside a reproducible load: spin (one process keeps one core "
+                        "busy) or wake (one process wakes 200 times a second)")
+    p.add_argument("--fixed-threads", action="store_true",
+                   help="keep the thread count fixed (the ablation of the thread governor, "
+                        "which otherwise tries fewer threads when steps slow down)")
     p.add_argument("--table-load", type=int, metavar="TOKENS",
                    help="only time loading a history table learned from this many tokens")
     args = p.parse_args(argv)
@@ -320,14 +328,17 @@ def main(argv: list[str] | None = None) -> int:
         log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
         bench = Bench(model, methods, args.threads, args.ctx, args.max_tokens, args.llama_server,
                       SAMPLINGS[args.sampling])
+        if args.fixed_threads:
+            bench.session.governor = None
         try:
             if args.warmup:
                 log(f"warm-up on {args.warmup}")
                 bench.run(load_prompts(args.warmup, None), "both", True, log, methods=["ar"])
             prompts = load_prompts(args.prompts or PROMPT_SETS[args.set], args.limit)
-            load_before = os.getloadavg()[0]
-            report, records = bench.run(prompts, args.turns, not args.no_learn, log)
-            load_after = os.getloadavg()[0]
+            with background_load(args.background):
+                load_before = os.getloadavg()[0]
+                report, records = bench.run(prompts, args.turns, not args.no_learn, log)
+                load_after = os.getloadavg()[0]
         finally:
             bench.close()
     result = {"meta": {"model": Path(model).name, "machine": f"{platform.machine()} "
@@ -340,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
                        "history": "warm" if args.warmup else "cold",
                        # other work inflates ADED's ratio (fewer, bigger calls stall less)
                        "load_average": [round(load_before, 2), round(load_after, 2)],
+                       "background": args.background or "none",
+                       "thread_governor": bench.session.governor is not None,
                        "batch_cost_ms": dict(zip(bench.session.curve.sizes,
                                                  [round(x, 2) for x in bench.session.curve.ms]))},
               "methods": report, "prompts": records}

@@ -15,6 +15,7 @@ from .cost import PlainStepClock
 from .proposer import TreeProposer
 from .search import DraftTree
 from .sampling import Sampler
+from .thread_governor import ThreadGovernor
 from .verify import verify_tree
 
 
@@ -111,11 +112,13 @@ class StepEvent:
 def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Sampler,
                  max_tokens: int, on_step: Callable[[StepEvent], None] | None = None,
                  should_stop: Callable[[], bool] = lambda: False,
-                 keep_logits: list | None = None) -> ReplyStats:
+                 keep_logits: list | None = None,
+                 governor: ThreadGovernor | None = None) -> ReplyStats:
     """Generate up to ``max_tokens`` tokens after ``text`` (extended in place).
 
     ``keep_logits``: if a list is given, the logits row that chose each emitted token is
-    appended to it (for tests that check every token against the verifier).
+    appended to it (for tests that check every token against the verifier). ``governor``
+    hears every step's rows and time, and may change the thread count between steps.
     """
     clock = PlainStepClock(proposer.curve.single_token_ms)
     stats = ReplyStats(baseline_ms_per_token=clock.ms)
@@ -142,6 +145,8 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
         verify_ms = (t2 - t1) * 1000
         proposer.learn(tree, result, verify_ms)
         clock.record(len(tree), verify_ms)
+        if governor is not None:
+            governor.record(1 + len(tree), verify_ms)
 
         new = result.tokens[:max_tokens - stats.tokens]
         for i, tok in enumerate(new):

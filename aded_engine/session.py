@@ -29,6 +29,7 @@ from .proposer import AdedSettings, TreeProposer
 from .sampling import Sampler, SamplingSettings
 from .set_aside import take_notes
 from .text_check import check_messages
+from .thread_governor import ThreadGovernor, thread_counts
 from .trigram import LearnedLayers, TableSettings, TrigramDrafter
 
 
@@ -113,6 +114,9 @@ class ChatSession:
         self.tables = LearnedTables(b)
         phases.begin("cost")
         self.curve = backend_cost_curve(b, cache_dir() / "batch-cost.json")
+        # on a CPU another program can take a core: fewer threads may then be faster
+        self.governor = ThreadGovernor(thread_counts(b.n_threads), self.curve.relative,
+                                       b.set_threads) if b.device_name == "CPU" else None
         phases.done()
         self.load_seconds = phases.seconds
         self.kv_tokens: list[int] = []  # exactly what the KV cache's sequence 0 holds
@@ -311,7 +315,7 @@ class ChatSession:
 
         logits: list | None = [] if keep_logits else None
         stats = decode_reply(self.backend, text, proposer, Sampler(sampling), sampling.max_tokens,
-                             on_step, should_stop, logits)
+                             on_step, should_stop, logits, self.governor)
         self.kv_tokens = text[:-1]
         if proposer is self.proposer and proposer.settings.enabled:
             self.tables.save_calibration(proposer.calibration, self._sampled)
