@@ -1,10 +1,12 @@
 """Render screenshots of the real window offscreen: ``python -m app.screenshots OUTDIR``.
 
-Everything shown is real: the demo model answers in a throw-away data folder, one finished
-conversation with a code block (``conversation.png``), the speed meter while a second
-reply streams (``mid-reply.png``), the "Mark drafted tokens" view of a reply that
-repeats earlier text (``drafted.png``), and a question about an attached document, with its
-chip, the reply's footer and a second document waiting in the composer (``attachment.png``).
+Everything shown is real: the default model answers in a throw-away data folder. The
+welcome page before it loads (``welcome.png``), one finished conversation with a code block
+(``conversation.png``), Model > Get a model… (``catalog.png``), the speed meter while a
+second reply streams (``mid-reply.png``), the "Mark drafted tokens" view of a reply that
+repeats earlier text (``drafted.png``), a reply with a code line longer than the window
+(``long-code-line.png``), and a question about an attached document, with its chip, the
+reply's footer and a second document waiting in the composer (``attachment.png``).
 """
 
 from __future__ import annotations
@@ -24,9 +26,14 @@ DOCUMENT = ("# Release notes 2.4\n\n- Exports now keep attached documents.\n"
             "- Fixed: long pastes were refused without saying why.\n")
 DOCUMENT_PROMPT = "List the changes in these release notes."
 NEXT_QUESTION = "Which of these changes affect exports?"
+LONG_LINE_PROMPT = ("Repeat this line of Python exactly, in a Markdown code block:\n\n"
+                    "MONTH_DAYS = {'January': 31, 'February': 28, 'March': 31, 'April': 30, "
+                    "'May': 31, 'June': 30, 'July': 31, 'August': 31, 'September': 30, "
+                    "'October': 31, 'November': 30, 'December': 31}")
 SIZE = (1280, 800)
 SEED = 3
-SHOTS = ("conversation.png", "mid-reply.png", "drafted.png", "attachment.png")
+SHOTS = ("welcome.png", "conversation.png", "catalog.png", "mid-reply.png", "drafted.png",
+         "long-code-line.png", "attachment.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(store, AppSettings(max_tokens=400, seed=SEED))
     window.resize(*SIZE)
     window.show()
+    wait_until(lambda: False, 0.3)
+    window.grab().save(str(out / "welcome.png"))
     window.models.load("")  # the default model
     # a first start in a fresh data folder measures the machine (minutes when it is busy)
     if not wait_until(lambda: window.client.info is not None, 900):
@@ -64,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     wait_until(lambda: False, 0.3)
     window.chat.verticalScrollBar().setValue(0)
     window.grab().save(str(out / "conversation.png"))
+    catalog = window.models.get_model()
+    wait_until(lambda: False, 0.3)
+    catalog.grab().save(str(out / "catalog.png"))
+    catalog.close()
 
     window.new_conversation()
     window.send_message(STREAM_PROMPT)
@@ -79,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     window.chat.scroll_to_bottom()
     window.grab().save(str(out / "drafted.png"))
     window.drafts_action.trigger()  # leave the setting as it was (throw-away folder anyway)
+
+    window.new_conversation()
+    window.send_message(LONG_LINE_PROMPT)
+    wait_until(lambda: window.replies.reply is None, 300)
+    wait_until(lambda: False, 0.3)
+    window.grab().save(str(out / "long-code-line.png"))
 
     window.new_conversation()
     notes = Path(tmp.name) / "release-notes.md"

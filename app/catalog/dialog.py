@@ -59,6 +59,8 @@ class CatalogDialog(QDialog):
         self._use_when_done = False
         self.list = QListWidget()
         self.list.setWordWrap(True)
+        self.list.setSpacing(3)
+        self.list.setAlternatingRowColors(True)  # entries of three lines each, set apart
         for model in catalog:
             item = QListWidgetItem(entry_text(model))
             item.setData(Qt.UserRole, model.name)
