@@ -7,73 +7,14 @@ file kept, and the window opens on a new one."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.attachments.attachments import Attachment
 from app.main import main
 from app.mainwindow.main_window import MainWindow
-from app.storage.store import DB_NAME, ConversationStore
-
-# the cases of tests/app/storage/test_store_damaged_rows.py (test files are not importable)
-DEEP = "[" * 100_000 + "]" * 100_000  # RecursionError in json.loads
-
-
-def make_ours(path):
-    """Two conversations of ours: "kept" has a user message with a PDF attached and a reply
-    with statistics, "other" one message."""
-    store = ConversationStore(path)
-    kept = store.create_conversation("kept", sampling={"temperature": 0.3})
-    store.add_message(kept, "user", "read this", attachments=[
-        Attachment("paper.pdf", "pdf", 100, "page one page two", 5, page_starts=(0, 9))])
-    store.add_message(kept, "assistant", "done reading", stats={"tokens": 12},
-                      model="m.gguf")
-    other = store.create_conversation("other")
-    store.add_message(other, "user", "hello")
-    store.close()
-    return kept, other
-
-
-def damage(path, *statements):
-    db = sqlite3.connect(path)
-    for statement in statements:
-        db.execute(statement)
-    db.commit()
-    db.close()
-
-
-SCHEMA_DAMAGE = {
-    "schema_version 'abc'": (["UPDATE schema_version SET version = 'abc'"],
-                             "its schema version 'abc' is not a number"),
-    "schema_version -5": (["DELETE FROM schema_version", "INSERT INTO schema_version VALUES (-5)"],
-                          "its schema version -5 is not one ADED Chat writes"),
-    "a missing column": (["ALTER TABLE messages DROP COLUMN model"],
-                         "the table messages has no column model"),
-    "a missing table": (["DROP TABLE attachments"], "the table attachments is missing"),
-    "a view where a table belongs": (
-        ["ALTER TABLE attachments RENAME TO kept_attachments",
-         "CREATE VIEW attachments AS SELECT * FROM kept_attachments"],
-        "attachments is a view where a table belongs"),
-    "schema_version a view": (
-        ["ALTER TABLE schema_version RENAME TO old_versions",
-         "CREATE VIEW schema_version AS SELECT * FROM old_versions"],
-        "schema_version is a view where a table belongs"),
-    "a key that is not the integer key": (
-        ["ALTER TABLE conversations RENAME TO old", "CREATE TABLE conversations (id TEXT, "
-         "title, created, updated, system_prompt, sampling)",
-         "INSERT INTO conversations SELECT * FROM old", "DROP TABLE old"],
-        "the column conversations.id is not its INTEGER key"),
-    "a column of a later version": (
-        ["DELETE FROM schema_version WHERE version > 3"],  # messages still has 'prompt'
-        "the table messages has a column prompt that its schema version 3 does not have"),
-    "a table of a later version": (
-        ["DELETE FROM schema_version WHERE version > 0"],
-        "it has a table conversations that its schema version 0 does not have"),
-}
-
+from app.storage.store import DB_NAME
+from damaged_conversations import DEEP, SCHEMA_DAMAGE, damage, make_ours  # tests/
 
 
 VALUE_DAMAGE = {
