@@ -154,7 +154,10 @@ except TemplateError as exc:
     print("TemplateError:", exc)
 except BaseException as exc:
     print("OTHER", type(exc).__name__, exc)
-print("PEAK_MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM, not ru_maxrss: the latter survives exec and so counts the forking parent's size
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status")
+               if line.startswith("VmHWM:"))
+print("PEAK_MB", peak_kb // 1024)
 """
 
 
