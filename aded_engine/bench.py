@@ -324,8 +324,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error("the peers decode greedily: with --sampling chat use ar and the aded methods")
     with tempfile.TemporaryDirectory(prefix="aded-bench-") as tmp:
         set_data_dir(args.data_dir or tmp)
-        model = str(resolve_model(args.model, log=lambda m: print(m, file=sys.stderr)))
         log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+        model = str(resolve_model(args.model, log=log))
+        log(f"loading {Path(model).name} (its first use on this computer checks it in a child "
+            "process and times batches of 1-32 rows: up to a few minutes)")
         bench = Bench(model, methods, args.threads, args.ctx, args.max_tokens, args.llama_server,
                       SAMPLINGS[args.sampling])
         if args.fixed_threads:

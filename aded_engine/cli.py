@@ -34,6 +34,7 @@ from .teaching import teach_file
 
 def _session(args) -> ChatSession:
     model = str(resolve_model(args.model, log=lambda m: print(m, file=sys.stderr)))
+    print(f"loading {Path(model).name}...", file=sys.stderr, flush=True)
     settings = SessionSettings(
         backend=BackendSettings(n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers),
         aded=AdedSettings(enabled=not args.no_aded))
