@@ -190,6 +190,11 @@ class SpeedMeter(QWidget):
     def show_stats(self, stats: ReplyRecord) -> None:
         """Statistics of the reply so far."""
         self.stats = stats
+        if not stats.tokens and stats.finish_reason == "cancelled":
+            for label in self.values.values():  # "0 tokens · 0.0 tok/s" would measure nothing
+                label.setText("–")
+            self.values["tokens_per_s"].setText(STOPPED_UNSTARTED)
+            return
         self.values["tokens_per_s"].setText(f"{stats.tokens_per_s:.1f} tok/s")
         self.values["speedup"].setText(speedup_text(stats.speedup))
         self.values["tokens_per_call"].setText(f"{stats.tokens_per_call:.2f}")

@@ -3,7 +3,7 @@ share of drafted tokens from a share of the reply, and which reply they are abou
 
 from aded_engine.reply_record import ReplyRecord
 
-from app.speed.meter import NOT_ENOUGH, SpeedMeter, stats_line
+from app.speed.meter import NOT_ENOUGH, STOPPED_UNSTARTED, SpeedMeter, stats_line
 
 RECORD = ReplyRecord.from_json({
     "tokens": 42, "seconds": 0.76, "tokens_per_s": 55.12, "speedup": 1.123,
@@ -73,3 +73,11 @@ def test_stats_line():
     assert stats_line(RECORD) == (
         "42 tokens · 55.1 tok/s · 1.12× vs plain · 1.30 tokens/call · "
         "250 of 446 drafted tokens accepted (56%) · length limit · 2 oldest turns left out")
+
+
+def test_a_reply_stopped_before_its_first_token_shows_no_figures(qtbot):
+    meter = make_meter(qtbot)
+    meter.start_reply()
+    meter.show_stats(ReplyRecord.from_json({"tokens": 0, "finish_reason": "cancelled"}))
+    assert meter.values["tokens_per_s"].text() == STOPPED_UNSTARTED
+    assert {meter.values[k].text() for k in ("speedup", "tokens_per_call")} == {"–"}
