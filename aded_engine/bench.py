@@ -371,7 +371,14 @@ def _load_words(meta: dict) -> str:
     if "load_average" not in meta:
         return "not recorded"
     before, after = meta["load_average"]
-    return f"{before:.2f} before, {after:.2f} after"
+    words = f"{before:.2f} before, {after:.2f} after"
+    # the run's own threads (and a declared spinning load) raise the 1-minute average by
+    # themselves; more than that came from other programs, which inflate ADED's ratio
+    own = meta.get("threads", 0) + (meta.get("background") == "spin")
+    if after > before + own + 0.5:
+        words += (f" (**other programs loaded the machine during this run**: read its "
+                  f"ratios as inflated)")
+    return words
 
 
 def _cpu_name() -> str:

@@ -61,3 +61,12 @@ def test_the_editing_set_runs_both_categories(tmp_path):
     result = json.loads(out.read_text())
     assert set(result["methods"]["aded"]["by_category"]) == {"code-edit", "rewrite"}
     assert all(p["outputs"]["aded"]["output_tokens"] for p in result["prompts"])
+
+
+def test_a_run_that_other_programs_loaded_says_so():
+    from aded_engine.bench import _load_words
+    quiet = {"load_average": [0.8, 1.9], "threads": 2, "background": "none"}
+    busy = {"load_average": [0.8, 4.1], "threads": 2, "background": "none"}
+    spun = {"load_average": [0.8, 3.1], "threads": 2, "background": "spin"}
+    assert "other programs" not in _load_words(quiet) + _load_words(spun)
+    assert "other programs loaded the machine" in _load_words(busy)
