@@ -8,9 +8,9 @@ import html
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel,
-                               QPlainTextEdit, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QLayout,
+                               QPlainTextEdit, QToolButton, QVBoxLayout, QWidget, QWidgetItem)
 
 from aded_engine.text_check import repaired_note
 
@@ -21,6 +21,78 @@ from .loading import AttachmentError, attachment_from_bytes, files_in_mime, load
 CHIP_STYLE = ("QFrame#chip { border: 1px solid palette(mid); border-radius: 9px; "
               "background: palette(alternate-base); } "
               "QFrame#chip QToolButton { border: none; padding: 1px 3px; }")
+CHIP_LABEL_PX = 260  # a longer file name is cut with "…" (the whole name in the tooltip)
+
+
+class FlowLayout(QLayout):
+    """Its widgets left to right, wrapping onto the next line where the width ends: the
+    tray's chips never make the composer (and the window) wider; four files in one row
+    squeezed the sidebar until the message was sent."""
+
+    def __init__(self, parent=None, spacing: int = 4):
+        super().__init__(parent)
+        self.items = []
+        self.setContentsMargins(0, 0, 0, 0)
+        self.setSpacing(spacing)
+
+    def addItem(self, item) -> None:  # noqa: N802 (Qt's name)
+        self.items.append(item)
+
+    def insertWidget(self, index: int, widget: QWidget) -> None:  # noqa: N802 (as QBoxLayout)
+        self.addChildWidget(widget)
+        self.items.insert(index, QWidgetItem(widget))
+        self.invalidate()
+
+    def count(self) -> int:
+        return len(self.items)
+
+    def itemAt(self, index: int):  # noqa: N802 (Qt's name)
+        return self.items[index] if 0 <= index < len(self.items) else None
+
+    def takeAt(self, index: int):  # noqa: N802 (Qt's name)
+        return self.items.pop(index) if 0 <= index < len(self.items) else None
+
+    def expandingDirections(self):  # noqa: N802 (Qt's name)
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        return self._place(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802 (Qt's name)
+        super().setGeometry(rect)
+        self._place(rect, move=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:  # noqa: N802 (Qt's name)
+        """As wide as the widest chip only: the rest wraps."""
+        size = QSize()
+        for item in self.items:
+            if not item.isEmpty():
+                size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _place(self, rect: QRect, move: bool) -> int:
+        x, y, line = rect.x(), rect.y(), 0
+        for item in self.items:
+            if item.isEmpty():  # a hidden widget
+                continue
+            hint = item.sizeHint()
+            if rect.width() > 0 and hint.width() > rect.width():  # the reading line wraps
+                hint.setWidth(max(item.minimumSize().width(), rect.width()))
+                if item.hasHeightForWidth():
+                    hint.setHeight(item.heightForWidth(hint.width()))
+            if x > rect.x() and x + hint.width() > rect.right() + 1:
+                x, y, line = rect.x(), y + line + self.spacing(), 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self.spacing()
+            line = max(line, hint.height())
+        return y + line - rect.y()
 
 
 class Chip(QFrame):
@@ -38,9 +110,9 @@ class Chip(QFrame):
         super().__init__(parent)
         self.setObjectName("chip")
         self.setStyleSheet(CHIP_STYLE)
-        self.button = QToolButton(text=attachment.label(), autoRaise=True,
-                                  toolTip="Show the text the model is given")
+        self.button = QToolButton(autoRaise=True)
         self.button.clicked.connect(self.opened)
+        self.set_label(attachment.label())
         close = QToolButton(text="×", autoRaise=True, toolTip=f"Remove {attachment.name}")
         close.clicked.connect(self.removed)
         row = QHBoxLayout(self)
@@ -48,6 +120,13 @@ class Chip(QFrame):
         row.setSpacing(0)
         row.addWidget(self.button)
         row.addWidget(close)
+
+    def set_label(self, label: str) -> None:
+        """``label``, cut with "…" where it is longer than ``CHIP_LABEL_PX`` (whole in the
+        tooltip)."""
+        self.button.setText(self.button.fontMetrics().elidedText(label, Qt.ElideMiddle,
+                                                                 CHIP_LABEL_PX))
+        self.button.setToolTip(f"{label}: show the text the model is given")
 
 
 class AttachmentTray(QWidget):
@@ -71,11 +150,9 @@ class AttachmentTray(QWidget):
         self.chips: list[Chip] = []
         self.reading = 0
         self._reading_names: list[str] = []
-        self.reading_label = QLabel()
-        self.row = QHBoxLayout(self)
-        self.row.setContentsMargins(0, 0, 0, 0)
+        self.reading_label = QLabel(wordWrap=True)
+        self.row = FlowLayout(self)  # chips wrap within the composer's width
         self.row.addWidget(self.reading_label)
-        self.row.addStretch(1)
         self.dialog: DocumentDialog | None = None
         self._read.connect(self._on_read, Qt.QueuedConnection)
         self._rebuild()
@@ -162,7 +239,7 @@ class AttachmentTray(QWidget):
             for a, n in zip(self.attachments, counts):
                 a.tokens = n
             for chip, a in zip(self.chips, self.attachments):
-                chip.button.setText(a.label())
+                chip.set_label(a.label())
 
     def _rebuild(self) -> None:
         for chip in self.chips:

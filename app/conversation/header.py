@@ -1,6 +1,7 @@
 """Above the transcript: the sidebar's toggle, the open conversation's title, Greedy
 (temperature 0 for this conversation), a button for its system prompt and sampling, and the
-speed panel's toggle."""
+speed panel's toggle. Where the header is narrow (800 px windows) the sampling button's text
+shortens, so the title keeps room for about 20 characters."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ class TitleLabel(QLabel):
         QPainter(self).drawText(self.rect(), Qt.AlignLeft | Qt.AlignVCenter, shown)
 
 
+SETTINGS_TEXT, SETTINGS_SHORT = "Prompt && sampling…", "⚙"  # && shows one &
+TITLE_CHARS = 22  # the title's room, in average characters, before the button shortens
+
+
 class ConversationHeader(QWidget):
     """Signals:
         greedyToggled(bool): the user switched Greedy on or off.
@@ -36,8 +41,9 @@ class ConversationHeader(QWidget):
         self.greedy_button = QToolButton(text="Greedy", checkable=True,
                                          toolTip="Temperature 0 for this conversation")
         self.greedy_button.toggled.connect(self.greedyToggled)
-        settings = QToolButton(text="Prompt && sampling…",
-                               toolTip="This conversation's system prompt and sampling")
+        settings = self.settings_button = QToolButton(
+            text=SETTINGS_TEXT, toolTip="This conversation's system prompt and sampling")
+        settings.setAccessibleName("Prompt & sampling…")
         settings.clicked.connect(self.settingsRequested)
         self.row = QHBoxLayout(self)
         self.row.setContentsMargins(0, 0, 0, 0)
@@ -58,6 +64,25 @@ class ConversationHeader(QWidget):
             button.setToolTip(f"Show or hide the {action.text().lower()} "
                               f"({action.shortcut().toString(QKeySequence.NativeText)})")
             self.row.insertWidget(at, button)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Shorten the sampling button where the full text would leave the title less than
+        ``TITLE_CHARS`` characters (the title read "Wh…" at 800 px); its tooltip and
+        accessible name keep the whole meaning."""
+        super().resizeEvent(event)
+        button = self.settings_button
+        metrics = button.fontMetrics()
+        extra = (metrics.horizontalAdvance(SETTINGS_TEXT.replace("&&", "&"))
+                 - metrics.horizontalAdvance(button.text().replace("&&", "&")))
+        others = sum(self.row.itemAt(i).widget().sizeHint().width()
+                     for i in range(self.row.count())
+                     if self.row.itemAt(i).widget() is not self.title_label)
+        spacing = self.row.spacing() * (self.row.count() - 1)
+        room = self.width() - others - extra - spacing
+        wanted = self.title_label.fontMetrics().averageCharWidth() * TITLE_CHARS
+        text = SETTINGS_TEXT if room >= wanted else SETTINGS_SHORT
+        if button.text() != text:
+            button.setText(text)
 
     def on_conversation_shown(self, title: str, greedy: bool) -> None:
         self.on_renamed(title)

@@ -9,7 +9,8 @@ app/conversation/pane.py. The widgets know nothing of the store or the engine.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter
 
 from ..attachments.drops import FileDrops
@@ -34,6 +35,49 @@ from .model_menu import ModelMenu
 from .shortcuts_dialog import ShortcutsDialog
 from .statusbar.bar import StatusBar
 
+DEFAULT_SIZE = QSize(1180, 760)  # the first size where the screen has room for it
+SCREEN_SHARE = 0.9  # of the screen's free area (without panels and docks), frame included
+
+
+def default_size(screen=None) -> QSize:
+    """The window's first size: 1180×760, or less where that would not fit the screen with
+    the window's frame (1180×760 plus a title bar is taller than a 1366×768 laptop: the
+    status bar was cut off); at most 90% of the screen's free area, so the title bar and
+    the frame fit too."""
+    screen = screen or QGuiApplication.primaryScreen()
+    if screen is None:
+        return QSize(DEFAULT_SIZE)
+    free = screen.availableGeometry()
+    return QSize(min(DEFAULT_SIZE.width(), int(free.width() * SCREEN_SHARE)),
+                 min(DEFAULT_SIZE.height(), int(free.height() * SCREEN_SHARE)))
+
+
+PANE_ROOM = 460  # px the middle column keeps before the side panels shrink to their minimum
+
+
+class MainSplitter(QSplitter):
+    """Sidebar | conversation | speed panel. A narrower window takes the width from the side
+    panels first, down to their minimum widths, before the conversation (QSplitter shrinks
+    all three in proportion: at 800 px the conversation's title read "Wh…")."""
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        sizes = self.sizes()
+        short = PANE_ROOM - sizes[1]
+        if short <= 0:
+            return
+        for i in (2, 0):  # the speed panel first: the list of conversations is used more
+            widget = self.widget(i)
+            if widget.isHidden() or not sizes[i]:
+                continue
+            least = max(widget.minimumWidth(), widget.minimumSizeHint().width())
+            give = min(short, max(0, sizes[i] - least))
+            sizes[i] -= give
+            sizes[1] += give
+            short -= give
+        if sizes != self.sizes():
+            self.setSizes(sizes)
+
 
 class MainWindow(QMainWindow):
     def __init__(self, store: ConversationStore, settings: AppSettings,
@@ -57,7 +101,7 @@ class MainWindow(QMainWindow):
         self.appearance = Appearance()
         self.appearance.apply(settings.theme)
         self.setWindowTitle("ADED Chat")
-        self.resize(1180, 760)
+        self.resize(default_size())
         self._build_widgets()
         build_menus(self)  # menus.py
         connect_controllers(self)  # connections.py
@@ -95,7 +139,7 @@ class MainWindow(QMainWindow):
                                     lambda: self.models.load(self.client.info["path"]), self)
         self.speed = SpeedMeter()
         self.speed.setMinimumWidth(200)  # with the sidebar's 150: 800 px wide stays usable
-        splitter = QSplitter()
+        splitter = MainSplitter()
         splitter.setChildrenCollapsible(False)  # hidden only through View (remembered)
         for widget in (self.sidebar, self.pane, self.speed):
             splitter.addWidget(widget)

