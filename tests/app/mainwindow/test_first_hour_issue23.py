@@ -9,6 +9,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QScreen
 
 import app.mainwindow.main_window as main_window
+from app.mainwindow.statusbar import progress
 
 LAPTOP = QRect(0, 0, 1366, 768 - 40)  # 1366×768 without a 40 px task bar
 TITLE_BAR_PX = 40  # a window manager's title bar, which the offscreen platform leaves out
@@ -65,4 +66,24 @@ def test_the_title_keeps_20_characters_at_800x600(qtbot, make_window, monkeypatc
     window.resize(1180, 760)  # room again: the button says it in words
     qtbot.wait(50)
     assert button.text() == "Prompt && sampling…"
+
+
+def test_a_load_phase_without_progress_counts_its_seconds(qtbot, make_window, monkeypatch):
+    window = make_window()
+    bar = window.statusBar().progress
+    now = [1000.0]
+    monkeypatch.setattr(progress, "clock", lambda: now[0])
+    bar.on_load_started()
+    phase = "Checking the model on this computer…"
+    worker = window.client.worker
+    for _ in range(3):  # the poll, every 100 ms
+        worker.loadProgress.emit(0.0, phase)
+        now[0] += 0.1
+    assert bar.text() == f"{phase} 0%"  # just begun: nothing to say yet
+    now[0] += 12
+    worker.loadProgress.emit(0.0, phase)
+    assert bar.text() == f"{phase} 0% · 12 s", "the load looks stuck"
+    worker.loadProgress.emit(0.3, "Loading the weights…")  # moving again: no count
+    assert bar.text() == "Loading the weights… 30%"
+    bar.on_load_ended()
 
