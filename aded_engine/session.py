@@ -138,6 +138,8 @@ class ChatSession:
         return {"model": b.path.name, "path": str(b.path), "description": b.description,
                 "device": b.device_name, "threads": b.n_threads,
                 "gpu_layers": self.settings.backend.n_gpu_layers, "n_ctx": b.n_ctx,
+                # the context asked for, and the model's trained one that can cap it
+                "n_ctx_asked": self.settings.backend.n_ctx, "n_ctx_train": b.n_ctx_train,
                 "n_vocab": b.n_vocab, "chat_template": "fallback (ChatML)" if
                 self.formatter.is_fallback else "from the model",
                 "single_token_ms": round(self.curve.single_token_ms, 2),
