@@ -121,6 +121,7 @@ def _self_test_class():
     from aded_engine.sampling import SamplingSettings
 
     from .engine.worker import EngineClient
+    from .mainwindow.statusbar.model import threads_text
     from .settings.settings import load_settings
 
     class SelfTest(QObject):
@@ -149,7 +150,7 @@ def _self_test_class():
             return self.result
 
         def on_loaded(self, info: dict) -> None:
-            print(f"model: {info['model']} on {info['device']}, {info['threads']} threads, "
+            print(f"model: {info['model']} on {info['device']}, {threads_text(info['threads'])}, "
                   f"context {info['n_ctx']}, one token {info['single_token_ms']} ms", flush=True)
             sampling = SamplingSettings(temperature=0.0, max_tokens=SELF_TEST_TOKENS)
             if not self.client.generate([{"role": "user", "content": SELF_TEST_PROMPT}],

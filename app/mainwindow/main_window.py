@@ -259,7 +259,9 @@ class MainWindow(QMainWindow):
         prompt = conv.system_prompt if conv else self.pending_prompt
         dialog = ConversationDialog(prompt, self.sampling_values(conv), self)
         if dialog.exec():
-            prompt, sampling = dialog.prompt.toPlainText().strip(), dialog.sampling.values()
+            # only the values that differ from Settings' defaults: the others follow them
+            prompt = dialog.prompt.toPlainText().strip()
+            sampling = self.settings.overrides(dialog.sampling.values())
             if conv is None:  # for the conversation the first message makes
                 self.pending_prompt, self.pending_sampling = prompt, sampling
             else:

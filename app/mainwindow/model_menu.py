@@ -133,7 +133,7 @@ class ModelMenu(QMenu):
         return True
 
     def edit_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self.parent())
+        dialog = SettingsDialog(self.settings, self.parent(), self.client.info)
         if not dialog.exec():
             return
         before = self.settings.session_settings()

@@ -4,11 +4,24 @@ a Yes/No question and an error message."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFormLayout, QInputDialog, QMessageBox, QPlainTextEdit,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
+                               QDoubleSpinBox, QFormLayout, QInputDialog, QLabel, QMessageBox,
+                               QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from .settings import ADAPTATIONS, RANGES, SAMPLING_KEYS, AppSettings
+
+
+# Every number is a spin box with the range the settings keep (settings.RANGES): a value
+# out of range cannot be typed, and one left half-typed ("0" where 1 is the least) becomes
+# the nearest allowed value, not silently the previous one; the label and the tooltip say
+# the range.
+def _num(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _bounded_box(box: QAbstractSpinBox, lo, hi) -> None:
+    box.setCorrectionMode(QAbstractSpinBox.CorrectToNearestValue)
+    box.setToolTip(f"From {_num(lo)} to {_num(hi)}")
 
 
 def _spin(lo: int, hi: int, value: int, special: str = "") -> QSpinBox:
@@ -17,6 +30,7 @@ def _spin(lo: int, hi: int, value: int, special: str = "") -> QSpinBox:
     box.setValue(value)
     if special:
         box.setSpecialValueText(special)
+    _bounded_box(box, lo, hi)
     return box
 
 
@@ -26,7 +40,29 @@ def _dspin(lo: float, hi: float, step: float, value: float) -> QDoubleSpinBox:
     box.setSingleStep(step)
     box.setDecimals(2)
     box.setValue(value)
+    _bounded_box(box, lo, hi)
     return box
+
+
+def ranged(label: str, key: str, unit: str = "") -> str:
+    """A field's label with its range: "Draft depth (1–16 tokens)"."""
+    lo, hi = RANGES[key]
+    return f"{label} ({_num(lo)}–{_num(hi)}{' ' + unit if unit else ''})"
+
+
+def _note(text: str) -> QLabel:
+    label = QLabel(text, wordWrap=True)
+    label.setStyleSheet("color: palette(placeholder-text);")
+    return label
+
+
+# which sampling values a reply uses: said in both dialogs
+DEFAULTS_NOTE = ("These are the defaults. A conversation's own values (“Prompt & sampling…” "
+                 "beside its title) win over them; fields it leaves at these defaults follow "
+                 "any change here.")
+CONVERSATION_NOTE = ("For this conversation only: what you change here wins over the defaults "
+                     "in Settings; fields left at those defaults follow them when Settings "
+                     "change.")
 
 
 class SamplingForm(QWidget):
@@ -54,7 +90,9 @@ class SamplingForm(QWidget):
                   "repeat_last_n": "…over the last tokens", "max_tokens": "Max reply tokens",
                   "seed": "Seed"}
         for key in SAMPLING_KEYS:
-            form.addRow(labels[key], self.fields[key])
+            label = ranged(labels[key], key) if key in ("max_tokens", "repeat_last_n") \
+                else labels[key]
+            form.addRow(label, self.fields[key])
         greedy = QPushButton("Greedy")
         greedy.setToolTip("Always take the most likely token (temperature 0)")
         greedy.clicked.connect(lambda: self.fields["temperature"].setValue(0.0))
@@ -71,8 +109,17 @@ def _buttons(dialog: QDialog) -> QDialogButtonBox:
     return box
 
 
+def context_hint(info: dict | None) -> str:
+    """Under the context size: the loaded model's longest context, which caps a bigger one
+    (the model loads with its own limit: 99999 asked gave 8192)."""
+    most = (info or {}).get("n_ctx_train") or 0
+    if not most:
+        return ""
+    return (f"{info['model']} supports at most {most} tokens: a larger size loads as {most}.")
+
+
 class SettingsDialog(QDialog):
-    def __init__(self, settings: AppSettings, parent=None):
+    def __init__(self, settings: AppSettings, parent=None, model_info: dict | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.threads = _spin(*RANGES["n_threads"], settings.n_threads, "automatic")
@@ -83,7 +130,8 @@ class SettingsDialog(QDialog):
         self.aded.setChecked(settings.aded)
         self.simulations = _spin(*RANGES["draft_simulations"], settings.draft_simulations)
         self.simulations.setToolTip("Most MCTS simulations per step (fewer are used when the "
-                                    "cost model keeps only small trees)")
+                                    "cost model keeps only small trees). "
+                                    + self.simulations.toolTip())
         self.depth = _spin(*RANGES["draft_depth"], settings.draft_depth)
         self.adaptation = QComboBox()
         for key, label in ADAPTATIONS.items():
@@ -91,18 +139,23 @@ class SettingsDialog(QDialog):
         self.adaptation.setCurrentIndex(max(0, self.adaptation.findData(settings.table_adaptation)))
         self.reopen = QCheckBox("Reopen the last model and conversation at start")
         self.reopen.setChecked(settings.reopen_last)
+        self.context_note = _note(context_hint(model_info))
+        self.context_note.setVisible(bool(self.context_note.text()))
         form = QFormLayout()
-        form.addRow("CPU threads", self.threads)
-        form.addRow("GPU layers", self.gpu_layers)
-        form.addRow("Context size (tokens)", self.n_ctx)
+        form.addRow(ranged("CPU threads", "n_threads"), self.threads)
+        form.addRow(ranged("GPU layers", "n_gpu_layers"), self.gpu_layers)
+        form.addRow(ranged("Context size", "n_ctx", "tokens"), self.n_ctx)
+        form.addRow("", self.context_note)
         form.addRow("", self.aded)
-        form.addRow("Draft search simulations", self.simulations)
-        form.addRow("Draft depth (tokens)", self.depth)
+        form.addRow(ranged("Draft search simulations", "draft_simulations"), self.simulations)
+        form.addRow(ranged("Draft depth", "draft_depth", "tokens"), self.depth)
         form.addRow("Table adaptation", self.adaptation)
         form.addRow("", self.reopen)
         self.sampling = SamplingForm(settings.sampling_defaults())
+        self.sampling_note = _note(DEFAULTS_NOTE)
         box = QVBoxLayout(self)
         box.addLayout(form)
+        box.addWidget(self.sampling_note)
         box.addWidget(self.sampling)
         box.addWidget(_buttons(self))
 
@@ -127,8 +180,10 @@ class ConversationDialog(QDialog):
         self.prompt = QPlainTextEdit(system_prompt)
         self.prompt.setPlaceholderText("System prompt (optional)")
         self.sampling = SamplingForm(sampling)
+        self.sampling_note = _note(CONVERSATION_NOTE)
         box = QVBoxLayout(self)
         box.addWidget(self.prompt)
+        box.addWidget(self.sampling_note)
         box.addWidget(self.sampling)
         box.addWidget(_buttons(self))
 

@@ -93,6 +93,20 @@ class AppSettings:
         values.update({k: v for k, v in overrides.items() if k in values})
         return values
 
+    def overrides(self, values: dict) -> dict:
+        """A conversation's own values: those of ``values`` that differ from the defaults
+        here (a field left at the default follows the default when Settings change it; the
+        float fields compare as the dialogs show them, to 2 decimals)."""
+        defaults = self.sampling_defaults()
+
+        def same(key, value) -> bool:
+            default = defaults[key]
+            if isinstance(default, float) or isinstance(value, float):
+                return round(float(value), 2) == round(float(default), 2)
+            return value == default
+
+        return {k: v for k, v in values.items() if k in defaults and not same(k, v)}
+
     def greedy(self, overrides: dict, on: bool) -> dict:
         """A conversation's values with Greedy switched on (temperature 0) or off (the
         default temperature, or 0.7 where the default is greedy too)."""

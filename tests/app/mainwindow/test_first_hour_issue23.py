@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QScreen
+from PySide6.QtWidgets import QLabel
 
 import app.mainwindow.main_window as main_window
 from app.mainwindow.statusbar import progress
+from app.settings.dialogs import ConversationDialog, SettingsDialog
 
 LAPTOP = QRect(0, 0, 1366, 768 - 40)  # 1366×768 without a 40 px task bar
 TITLE_BAR_PX = 40  # a window manager's title bar, which the offscreen platform leaves out
@@ -87,3 +89,62 @@ def test_a_load_phase_without_progress_counts_its_seconds(qtbot, make_window, mo
     assert bar.text() == "Loading the weights… 30%"
     bar.on_load_ended()
 
+
+def test_settings_say_their_bounds_and_which_sampling_values_win(qtbot, make_window,
+                                                                 monkeypatch):
+    window = make_window()
+    info = window.client.info
+    assert "1 thread ·" in window.statusBar().model.text()  # not "1 threads"
+    seen = {}
+
+    def look(dialog):
+        seen["texts"] = [label.text() for label in dialog.findChildren(QLabel)]
+        box = dialog.sampling.fields["max_tokens"]
+        box.lineEdit().selectAll()
+        qtbot.keyClicks(box.lineEdit(), "0")  # 0 cannot be a reply's length
+        box.interpretText()
+        box.clearFocus()
+        box.editingFinished.emit()
+        seen["max_tokens"] = box.value()
+        depth = dialog.depth
+        depth.lineEdit().selectAll()
+        qtbot.keyClicks(depth.lineEdit(), "999")
+        seen["depth"] = depth.lineEdit().text()
+        seen["depth_tip"] = depth.toolTip()
+        return False
+
+    monkeypatch.setattr(SettingsDialog, "exec", look)
+    window.models.edit_settings()
+    texts = "\n".join(seen["texts"])
+    assert "Prompt & sampling…" in texts and "win over" in texts
+    assert f"at most {info['n_ctx_train']} tokens" in texts  # the loaded model's limit
+    assert "Draft depth (1–16 tokens)" in texts and "Max reply tokens (1–32768)" in texts
+    assert seen["max_tokens"] == 1, "0 went back to the old value without a word"
+    assert seen["depth"] in ("9", "16") and seen["depth_tip"] == "From 1 to 16"
+
+    def change_temperature(dialog):
+        seen["conversation"] = [label.text() for label in dialog.findChildren(QLabel)]
+        dialog.sampling.fields["temperature"].setValue(0.9)
+        return True
+
+    window.new_conversation()
+    monkeypatch.setattr(ConversationDialog, "exec", change_temperature)
+    window.edit_conversation_settings()
+    assert any("follow them" in text for text in seen["conversation"])
+    conv = window.current()
+    assert conv.sampling == {"temperature": 0.9}  # the fields left alone follow Settings
+    window.settings.max_tokens = 64
+    assert window.sampling_values(conv)["max_tokens"] == 64
+
+
+def test_a_context_larger_than_the_model_supports_is_said(qtbot, make_window, settings_for):
+    """Last in the module: it loads the module's engine with the model's whole context."""
+    window = make_window(settings_for(n_ctx=99999))
+    most = window.client.info["n_ctx_train"]
+    assert 0 < most < 99999
+    assert window.models.load(window.client.info["path"])
+    qtbot.waitUntil(lambda: not window.client.loading, timeout=120_000)
+    assert window.client.info["n_ctx"] == most
+    said = f"context {most}: the most this model supports (99999 asked in Settings)"
+    assert said in window.statusBar().currentMessage()
+    assert said in window.statusBar().model.toolTip()
