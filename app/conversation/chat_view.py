@@ -42,7 +42,7 @@ DISPLAY_LIMIT = 20_000
 @dataclass(frozen=True)
 class ViewOptions:
     busy: bool = False  # a reply is streaming: no actions, no copy links
-    show_drafts: bool = False  # replies as text with the accepted drafts highlighted
+    show_drafts: bool = False  # replies with the accepted drafts highlighted
     waiting: str = "…"  # in place of a reply that has no text yet (app/reply/reading.py)
     theme: Theme = LIGHT
 
@@ -57,13 +57,15 @@ def body_html(index: int, msg: Message, record: ReplyRecord, view: ViewOptions) 
     muted = view.theme.muted
     if not msg.content and msg.status == PARTIAL:
         return f"<p style=\"color:{muted};\"><i>{html.escape(view.waiting)}</i></p>"
-    if view.show_drafts and msg.role == "assistant" and record.drafted_spans is not None:
-        return drafted_html(msg.content, record.drafted_spans, view.theme)
     text, cut = msg.content[:DISPLAY_LIMIT], len(msg.content) - DISPLAY_LIMIT
+    copy_prefix = None if view.busy else f"act:copycode:{index}:"
     if msg.role == "user":  # as typed: pasted code keeps its line breaks and indentation
         body = typed_html(text)
+    elif view.show_drafts and msg.role == "assistant" and record.drafted_spans is not None:
+        body = drafted_html(msg.content, record.drafted_spans, view.theme, copy_prefix,
+                            DISPLAY_LIMIT)
     else:
-        body = to_html(text, None if view.busy else f"act:copycode:{index}:", view.theme)
+        body = to_html(text, copy_prefix, view.theme)
     if cut > 0:
         body += (f"<p style=\"color:{muted};\"><i>… {cut:,} more characters not shown "
                  f"(Copy copies the whole message).</i></p>")

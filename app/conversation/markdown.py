@@ -18,6 +18,7 @@ mathtext, to images) is tens of megabytes in the bundle for a subset of TeX.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,7 +38,13 @@ HEADING_SIZES = {1: "x-large", 2: "large"}
 # text has no horizontal scrolling per block, and one long line in a plain <pre> would widen
 # the whole transcript (every message's start scrolled out of view).
 PRE_WRAP = "white-space:pre-wrap;"
-
+# Where the "Mark drafted tokens" view (drafted.py) puts a drafted span's start and end: two
+# private-use characters, which Markdown reads as letters and html.escape leaves alone. Code
+# is coloured without them and they are put back at the same characters (a lexer would make
+# them error tokens).
+DRAFT_OPEN, DRAFT_CLOSE = "\ue000", "\ue001"
+_MARKS = re.compile(f"[{DRAFT_OPEN}{DRAFT_CLOSE}]")
+_TAG_ENTITY_OR_CHAR = re.compile(r"<[^>]*>|&#?\w+;|.", re.DOTALL)
 
 
 @dataclass
@@ -47,7 +54,8 @@ class CodeBlock:
 
 
 def _block(token) -> CodeBlock:
-    language = token.info.split()[0] if token.info.strip() else ""
+    info = _MARKS.sub("", token.info)  # drafted.py keeps marks off fence lines; belt and braces
+    language = info.split()[0] if info.strip() else ""
     return CodeBlock(language, token.content.removesuffix("\n"))
 
 
@@ -65,11 +73,38 @@ def _formatter(style: str) -> HtmlFormatter:
 
 
 def highlighted(block: CodeBlock, theme: Theme = LIGHT) -> str:
-    """The code as HTML, coloured when its language is known (escaped either way)."""
+    """The code as HTML, coloured when its language is known (escaped either way); draft
+    marks in the code come back at the same characters."""
+    if _MARKS.search(block.code):
+        return _with_marks(block, theme)
     lexer = _lexer(block.language.lower()) if block.language else None
     if lexer is None:
         return html.escape(block.code)
     return highlight(block.code, lexer, _formatter(theme.code_style)).removesuffix("\n")
+
+
+def _with_marks(block: CodeBlock, theme: Theme) -> str:
+    """``highlighted`` of the code without its marks, the marks put back: each before the
+    character it stood before (a tag or an entity ``&lt;`` is skipped whole)."""
+    marks: list[tuple[int, str]] = []  # (character of the bare code, mark)
+    bare: list[str] = []
+    for piece in re.split(f"({_MARKS.pattern})", block.code):
+        if _MARKS.fullmatch(piece):
+            marks.append((sum(map(len, bare)), piece))
+        else:
+            bare.append(piece)
+    coloured = highlighted(CodeBlock(block.language, "".join(bare)), theme)
+    out, seen = [], 0  # seen: characters of the bare code passed
+    for m in _TAG_ENTITY_OR_CHAR.finditer(coloured):
+        if m.group().startswith("<"):
+            out.append(m.group())
+            continue
+        while marks and marks[0][0] <= seen:
+            out.append(marks.pop(0)[1])
+        out.append(m.group())
+        seen += 1
+    out.extend(mark for _, mark in marks)
+    return "".join(out)
 
 
 def code_html(block: CodeBlock, copy_href: str | None, theme: Theme = LIGHT) -> str:
@@ -142,6 +177,17 @@ _MD = _make_parser()
 def code_blocks(text: str) -> list[CodeBlock]:
     """The code blocks of a message, in the order ``to_html`` numbers them."""
     return [_block(t) for t in _MD.parse(text) if t.type in ("fence", "code_block")]
+
+
+def fenced_code_lines(text: str) -> set[int]:
+    """The lines (numbered from 0) that are code inside a fenced block, its fences left out."""
+    lines: set[int] = set()
+    for t in _MD.parse(text):
+        if t.type == "fence" and t.map:
+            closed = t.map[1] - t.map[0] >= 2 and text.split("\n")[t.map[1] - 1].strip() \
+                .startswith(t.markup)
+            lines.update(range(t.map[0] + 1, t.map[1] - 1 if closed else t.map[1]))
+    return lines
 
 
 def to_html(text: str, copy_prefix: str | None = None, theme: Theme = LIGHT) -> str:

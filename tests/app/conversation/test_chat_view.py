@@ -149,3 +149,26 @@ def test_the_transcript_is_one_tab_stop_and_its_links_are_in_a_context_menu(qtbo
     assert labels == ["Copy message", "Regenerate", "Copy code block 1 (python)"]
     assert [label for label, _ in view.menu_actions(0)] == ["Copy message", "Edit",
                                                            "Copy code block 1 (python)"]
+
+
+def test_drafted_marks_never_break_the_markdown_around_them():
+    """Issue 23 item 6: the drafted view renders the Markdown; a span that starts or ends
+    inside a fence's backticks, a ``**`` or a list bullet is moved off the syntax."""
+    from app.conversation.drafted import drafted_html, marked_source
+    from app.conversation.markdown import DRAFT_CLOSE, DRAFT_OPEN
+    from app.mainwindow.theme import LIGHT
+
+    text = "Use **`f`** here:\n\n```python\nx = a < b\n```\n\n- one\n- two"
+    fence = text.index("```")
+    spans = [[5, 8], [fence + 1, fence + 14], [text.index("- two"), len(text)]]
+    marked = marked_source(text, spans)
+    for mark in (DRAFT_OPEN, DRAFT_CLOSE):
+        for line in marked.split("\n"):
+            assert not (mark in line and "```" in line), marked  # fence lines left whole
+    assert "\n- " + DRAFT_OPEN + "two" in marked  # after the bullet
+    rendered = drafted_html(text, spans)
+    assert "```" not in rendered and "<strong>" in rendered and "<li>" in rendered
+    assert f"background-color:{LIGHT.draft_bg};\">x </span>" in rendered  # inside the code
+    assert "&lt;" in rendered and DRAFT_OPEN not in rendered and DRAFT_CLOSE not in rendered
+    share = sum(e - s for s, e in spans) / len(text)
+    assert f"{100 * share:.0f}% of this reply's characters" in rendered

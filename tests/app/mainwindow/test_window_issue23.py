@@ -208,3 +208,46 @@ def test_a_reply_stopped_while_reading_says_so(qtbot, make_window, settings_for)
     assert "stopped before the first token" in details
     assert "0 tokens" not in details and "tok/s" not in details
     assert window.statusBar().currentMessage() == "Stopped before the first token"
+
+
+def test_mark_drafted_tokens_shows_the_rendered_reply_with_the_drafts_marked(qtbot, make_window,
+                                                                           settings_for):
+    """Issue 23 item 6: Chat > Mark drafted tokens (Ctrl+D) showed the reply's raw Markdown
+    (fences, backticks); it shows the reply rendered, the drafted characters highlighted."""
+    import re
+
+    from app.conversation.drafted import drafted_share
+    from app.mainwindow.theme import LIGHT
+    window = make_window(settings_for(max_tokens=120))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    send_and_wait(qtbot, window, "Repeat this Python code exactly, in a code block, then say "
+                  "what `add_all` returns:\n\n```python\n" + CODE + "\n```")
+    for _ in range(4):  # the replies repeat code that is in the chat: drafts get accepted
+        reply = window.store.messages(window.current_id)[-1]
+        spans = reply.stats["drafted_spans"]
+        # how much is drafted depends on the timings the cost model sees (a busy machine
+        # drafts less): asked again until a reply has a code block, inline code and drafts
+        if spans and "```" in reply.content and re.search(r"[^`]`[^`]+`[^`]", reply.content):
+            break
+        send_and_wait(qtbot, window, "Write that code block again, and name `add_all`.")
+    else:
+        pytest.fail(f"no reply with drafts, a code block and inline code: {reply.content!r}")
+    qtbot.keyClick(window.chat, Qt.Key_D, Qt.ControlModifier)  # Chat > Mark drafted tokens
+    assert window.chat.show_drafts and window.drafts_action.isChecked()
+    shown = bubble_text(window.chat, len(window.store.messages(window.current_id)) - 1)
+    assert "`" not in shown, shown  # rendered: no fences, no backticks
+    assert "def add_all(" in shown and "python" in shown  # the code block, with its label
+    share = f"{100 * drafted_share(reply.content, spans):.0f}% of this reply's characters"
+    assert share in shown
+    html = window.chat.toHtml()
+    marked = re.findall(r"background-color:" + LIGHT.draft_bg + r";\">([^<]*)</span>", html)
+    legend = [t for t in marked if t.strip("\xa0 ") == "highlighted"]  # the legend's sample
+    assert legend and len(marked) > len(legend), html  # drafted text marked in the replies
+    drafted = [m.content[s:e] for m in window.store.messages(window.current_id)
+               if m.role == "assistant" for s, e in m.stats["drafted_spans"]]
+    for text in marked:  # each highlighted piece is (part of) a drafted span
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        assert text in legend or any(text.strip() in d for d in drafted), (text, drafted)
+    qtbot.keyClick(window.chat, Qt.Key_D, Qt.ControlModifier)
+    assert not window.chat.show_drafts and LIGHT.draft_bg not in window.chat.toHtml()
