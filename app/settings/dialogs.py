@@ -8,6 +8,8 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDialog, 
                                QDoubleSpinBox, QFormLayout, QInputDialog, QLabel, QMessageBox,
                                QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from aded_engine.cpu_cores import default_threads
+
 from .settings import ADAPTATIONS, RANGES, SAMPLING_KEYS, AppSettings
 
 
@@ -122,7 +124,9 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: AppSettings, parent=None, model_info: dict | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.threads = _spin(*RANGES["n_threads"], settings.n_threads, "automatic")
+        # the choice made for this computer, as llama.cpp makes it (aded_engine/cpu_cores.py)
+        self.threads = _spin(*RANGES["n_threads"], settings.n_threads,
+                             f"automatic: {default_threads()} (the physical cores)")
         self.gpu_layers = _spin(*RANGES["n_gpu_layers"], settings.n_gpu_layers)
         self.n_ctx = _spin(*RANGES["n_ctx"], settings.n_ctx)
         self.n_ctx.setSingleStep(1024)

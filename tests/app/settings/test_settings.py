@@ -170,3 +170,11 @@ def test_the_window_says_which_settings_file_was_set_aside(qtbot, tmp_path):
     box.close()
     window.close()
     store.close()
+
+
+def test_settings_show_the_thread_count_chosen_for_this_computer(qtbot):
+    from aded_engine.cpu_cores import default_threads
+    from app.settings.dialogs import SettingsDialog
+    dialog = SettingsDialog(AppSettings(n_threads=0))
+    qtbot.addWidget(dialog)
+    assert dialog.threads.text() == f"automatic: {default_threads()} (the physical cores)"
