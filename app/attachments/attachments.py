@@ -8,10 +8,28 @@ transcript's chip opens, what is stored with the message, exported with it and e
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from aded_engine.text_check import repair_text
 
 PASTED_NAME = "Pasted text.txt"  # a long paste turned into an attachment
+
+
+# Markdown fence languages (the names GitHub and Pygments know) by file name ending, then by
+# kind (aded_engine/documents/extract.py's kinds)
+FENCE_LANGUAGES = {
+    ".py": "python", ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp",
+    ".js": "javascript", ".jsx": "jsx", ".ts": "typescript", ".tsx": "tsx", ".java": "java",
+    ".go": "go", ".rs": "rust", ".rb": "ruby", ".php": "php", ".cs": "csharp",
+    ".swift": "swift", ".kt": "kotlin", ".scala": "scala", ".sh": "bash", ".bash": "bash",
+    ".sql": "sql", ".lua": "lua", ".r": "r", ".pl": "perl", ".hs": "haskell", ".toml": "toml",
+    ".yaml": "yaml", ".yml": "yaml", ".ini": "ini", ".cfg": "ini", ".xml": "xml", ".css": "css",
+    ".scss": "scss", ".vue": "vue", ".dart": "dart", ".zig": "zig", ".nim": "nim",
+    ".jl": "julia", ".ex": "elixir", ".exs": "elixir", ".erl": "erlang",
+    ".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".tsv": "tsv", ".json": "json",
+    ".jsonl": "json",
+}
+KIND_LANGUAGES = {"markdown": "markdown", "csv": "csv", "json": "json"}
 
 
 @dataclass
@@ -31,6 +49,13 @@ class Attachment:
         if self.tokens is not None:
             parts.append(f"{self.tokens:,} tokens")
         return " · ".join(parts)
+
+    def fence_language(self) -> str:
+        """The language of the code fence that shows this attachment in a Markdown export:
+        from its name's ending, else its kind; "text" for plain text, a PDF's text and an
+        HTML page (what is kept of a page is its visible text, not its markup)."""
+        suffix = PurePath(self.name).suffix.lower()
+        return FENCE_LANGUAGES.get(suffix) or KIND_LANGUAGES.get(self.kind, "text")
 
     def to_json(self) -> dict:
         return {"name": self.name, "kind": self.kind, "size": self.size,

@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
 
         self.pane = ConversationPane()
         self.chat, self.composer = self.pane.chat, self.pane.composer
+        self.composer.settings = self.settings  # Attach… starts where the last file came from
         self.pane.header.greedyToggled.connect(self.on_greedy_toggled)
         self.pane.header.settingsRequested.connect(self.edit_conversation_settings)
         self.pane.welcome.modelChosen.connect(self.models.get_model)

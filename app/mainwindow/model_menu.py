@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from aded_engine.catalog import find
 from aded_engine.models import installed_path
+from aded_engine.paths import models_dir
 
 from ..catalog.dialog import CatalogDialog
 from ..engine.worker import EngineClient
@@ -85,8 +86,17 @@ class ModelMenu(QMenu):
         if self.catalog_dialog is not None:
             self.catalog_dialog.shutdown()
 
+    def open_folder(self) -> str:
+        """Where Open GGUF… starts: the folder of the last model opened (Recent models),
+        else the models folder the catalog downloads into."""
+        for path in self.settings.recent_models[:1]:
+            if Path(path).parent.is_dir():
+                return str(Path(path).parent)
+        return str(models_dir())
+
     def open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.parent(), "Open a GGUF model", str(Path.home()),
+        path, _ = QFileDialog.getOpenFileName(self.parent(), "Open a GGUF model",
+                                              self.open_folder(),
                                               "GGUF models (*.gguf);;All files (*)")
         if path:
             self.load(path)

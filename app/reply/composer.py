@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit,
 from ..attachments.chips import AttachmentTray
 from ..attachments.loading import files_in_mime
 from ..mainwindow.theme import theme_for
+from ..settings.settings import AppSettings, save_settings
 from .token_budget import BudgetLine
 
 
@@ -66,6 +67,7 @@ class Composer(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.settings: AppSettings | None = None  # the window's (Attach… remembers its folder)
         self.edit = MessageEdit()
         self.edit.setPlaceholderText("Message (Enter sends, Shift+Enter new line, Esc stops)")
         self.edit.setFixedHeight(84)
@@ -125,9 +127,23 @@ class Composer(QWidget):
             return  # too long: the line under the box says so and offers what can be done
         self.send.emit(text)
 
+    def attach_folder(self) -> str:
+        """Where Attach… starts: the folder the last attachment came from (kept in the
+        settings), else the home folder."""
+        folder = self.settings.attach_folder if self.settings is not None else ""
+        return folder if folder and Path(folder).is_dir() else str(Path.home())
+
     def on_attach(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Attach documents", str(Path.home()))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Attach documents", self.attach_folder())
+        if paths:
+            self.remember_folder(paths[-1])
         self.tray.attach_paths(paths)
+
+    def remember_folder(self, path: str) -> None:
+        """An attachment came from ``path``: the next Attach… starts in its folder."""
+        if self.settings is not None:
+            self.settings.attach_folder = str(Path(path).parent)
+            save_settings(self.settings)
 
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)

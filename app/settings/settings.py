@@ -67,6 +67,7 @@ class AppSettings:
     draft_depth: int = 8
     table_adaptation: str = "decay"  # or "paper"
     recent_models: list[str] = field(default_factory=list)
+    attach_folder: str = ""  # where the last attachment came from: Attach… starts there
     # started without --model: open the last model and show the last conversation again
     reopen_last: bool = True
     last_conversation: int = 0  # 0: none yet

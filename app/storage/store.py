@@ -574,8 +574,9 @@ class ConversationStore:
                 note += f" (version {m.version} of {m.versions})"
             parts.append(f"## {m.role.capitalize()}{note}\n\n{m.content}\n")
             for a in m.attachments:
-                fence = _fence_for(a.text)
-                parts.append(f"### Attachment: {a.label()}\n\n{fence}text\n{a.text}\n{fence}\n")
+                fence, end = _fence_for(a.text), "" if a.text.endswith("\n") else "\n"
+                parts.append(f"### Attachment: {a.label()}\n\n"
+                             f"{fence}{a.fence_language()}\n{a.text}{end}{fence}\n")
             turn = [v for v in every if v.parent_id == m.parent_id] if m.versions > 1 else []
             for n, other in enumerate(turn, 1):  # the other versions' own text (JSON: all)
                 if other.id != m.id:

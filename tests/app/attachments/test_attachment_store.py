@@ -47,7 +47,7 @@ def test_exports_hold_the_attachment_text(store):
     cid = stored(store, Attachment("notes.md", "markdown", 40, text, 12))
     md = store.export_markdown(cid)
     assert "### Attachment: notes.md · 40 B · 12 tokens" in md
-    assert f"````text\n{text}\n````" in md
+    assert f"````markdown\n{text}````" in md  # fenced in its own language (issue 23 item 10)
     data = json.loads(store.export_json(cid))
     (exported,) = data["messages"][0]["attachments"]
     assert exported == {"name": "notes.md", "kind": "markdown", "size": 40, "tokens": 12,

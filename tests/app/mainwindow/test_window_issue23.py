@@ -251,3 +251,79 @@ def test_mark_drafted_tokens_shows_the_rendered_reply_with_the_drafts_marked(qtb
         assert text in legend or any(text.strip() in d for d in drafted), (text, drafted)
     qtbot.keyClick(window.chat, Qt.Key_D, Qt.ControlModifier)
     assert not window.chat.show_drafts and LIGHT.draft_bg not in window.chat.toHtml()
+
+
+def test_markdown_export_fences_each_attachment_in_its_language(qtbot, make_window,
+                                                                settings_for, tmp_path,
+                                                                monkeypatch):
+    """Issue 23 item 10: File > Export as Markdown fenced every attachment as ```text, and a
+    fence inside an attachment must not end the export's fence early."""
+    from markdown_it import MarkdownIt
+    from PySide6.QtWidgets import QFileDialog
+
+    files = {"tool.py": "def f():\n    return '```'  # a fence in a string\n",
+             "data.json": '{"a": [1, 2]}\n', "notes.md": "# Notes\n\n````sh\nls\n````\n",
+             "table.csv": "a,b\n1,2\n", "page.html": "<html><body><p>Hi</p></body></html>",
+             "odd.xyz": "plain words\n"}
+    languages = {"tool.py": "python", "data.json": "json", "notes.md": "markdown",
+                 "table.csv": "csv", "page.html": "text", "odd.xyz": "text"}  # a page: its text
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    window = make_window(settings_for(max_tokens=4))
+    window.composer.tray.attach_paths([str(tmp_path / name) for name in files])
+    qtbot.waitUntil(lambda: window.composer.tray.reading == 0
+                    and len(window.composer.tray.attachments) == len(files), timeout=20_000)
+    send_and_wait(qtbot, window, "Say ok.")
+    target = tmp_path / "chat.md"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.export_conversation(window.current_id, "md")
+    stored = {a.name: a.text for a in window.store.messages(window.current_id)[0].attachments}
+    fences = [t for t in MarkdownIt("commonmark").parse(target.read_text(encoding="utf-8"))
+              if t.type == "fence"]
+    # one fence per attachment, in its language, holding the whole text (none closed early)
+    assert [(t.info, t.content) for t in fences] == \
+        [(languages[name], stored[name].removesuffix("\n") + "\n") for name in files]
+    assert stored["tool.py"] == files["tool.py"] and "```" in stored["tool.py"]
+
+
+def test_open_gguf_and_attach_start_in_the_models_and_last_folders(qtbot, make_window,
+                                                                   tmp_path, monkeypatch):
+    """Issue 23 item 10: Open GGUF… and Attach… always started in the home folder."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from aded_engine.paths import models_dir
+    from app.settings.settings import load_settings, settings_path
+
+    window = make_window()
+    window.settings.recent_models = []
+    assert window.models.open_folder() == str(models_dir())  # nothing opened yet
+    mine = tmp_path / "my models"
+    mine.mkdir()
+    window.settings.add_recent(str(mine / "a.gguf"))  # the last model opened
+    assert window.models.open_folder() == str(mine)
+    started = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda _parent, _title, folder, _filter: started.append(folder) or ("", ""))
+    window.models.open_file()
+    assert started == [str(mine)]
+    window.settings.add_recent(str(tmp_path / "gone" / "b.gguf"))  # its folder was removed
+    assert window.models.open_folder() == str(models_dir())
+
+    composer = window.composer
+    window.settings.attach_folder = ""
+    assert composer.attach_folder() == str(Path.home())  # nothing attached yet
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("some words\n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames",
+                        lambda _parent, _title, folder: started.append(folder)
+                        or ([str(docs / "a.txt")], ""))
+    composer.on_attach()
+    qtbot.waitUntil(lambda: len(composer.tray.attachments) == 1, timeout=20_000)
+    assert started[-1] == str(Path.home())
+    assert composer.attach_folder() == str(docs)  # the next Attach… starts there
+    assert load_settings(settings_path()).attach_folder == str(docs)  # and after a restart
+    composer.on_attach()
+    assert started[-1] == str(docs)
