@@ -49,8 +49,23 @@ def main(argv: list[str] | None = None) -> int:
     if store is None:  # the user chose to quit rather than move a bad file aside
         return 2
     window = open_window(args, store, load_settings())  # noqa: F841 (kept while it runs)
+    return run_until_closed(app, store)
+
+
+def run_until_closed(app, store) -> int:
+    """The event loop until the window closes, then the store closed. When the engine
+    thread is still busy after closing's wait (a long prefill cannot be interrupted), the
+    process ends here with ``os._exit``: everything is saved (the reply as "stopped", the
+    settings, the store closed), and Python's teardown would otherwise destroy the running
+    QThread, which aborts the process (SIGABRT, issue 22 item 7)."""
+    from .engine.worker import engine_still_running
+
     code = app.exec()
     store.close()
+    if engine_still_running():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code
 
 

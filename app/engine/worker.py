@@ -279,6 +279,18 @@ class EngineWorker(QObject):
         self.host.replace(None)
 
 
+SHUTDOWN_WAIT_MS = 30_000  # how long closing waits for the engine thread to end
+# Clients whose thread did not end within the wait: referenced here until the process ends,
+# so that their QThread is never destroyed while it runs (see EngineClient.shutdown).
+_STILL_RUNNING: list = []
+
+
+def engine_still_running() -> bool:
+    """True when an engine thread outlived its shutdown wait: the process must end with
+    ``os._exit`` (the interpreter's own teardown would destroy the running QThread)."""
+    return any(client.thread.isRunning() for client in _STILL_RUNNING)
+
+
 class EngineClient(QObject):
     """The window's handle on the engine thread. Methods return at once; results arrive as
     the worker's signals: connect ``client.worker.<signal>`` to slots of QObjects that live
@@ -391,12 +403,20 @@ class EngineClient(QObject):
         self._reset_tables.emit()
         return True
 
-    def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Stop any reply, free the model in its thread, end the thread."""
+    def shutdown(self, timeout_ms: int | None = None) -> bool:
+        """Stop any reply, free the model in its thread, end the thread; False when it did
+        not end within ``timeout_ms`` (default ``SHUTDOWN_WAIT_MS``; a prefill of a long
+        prompt cannot be interrupted). Such a client is kept alive for good (``_STILL_RUNNING``):
+        destroying a QThread that still runs aborts the process ("QThread: Destroyed while
+        thread is still running", SIGABRT, issue 22 item 7); the program then ends with
+        ``os._exit`` once everything is saved (``engine_still_running``, app/main.py)."""
         self.stop_event.set()
         self._close.emit()
         self.thread.quit()
-        return self.thread.wait(timeout_ms)
+        done = self.thread.wait(SHUTDOWN_WAIT_MS if timeout_ms is None else timeout_ms)
+        if not done:
+            _STILL_RUNNING.append(self)  # a deliberate leak: never garbage-collected
+        return done
 
     def _on_done(self, request_id: int, *_):
         if request_id == self.current_request:
