@@ -5,7 +5,8 @@
 
 Plain text, Markdown, source code, CSV and JSON are read as text in their own encoding
 (UTF-8/16/32 by byte-order mark or strict decoding, anything else detected by
-charset-normalizer); HTML keeps its visible text only; PDF its text layer (pypdf, pure
+charset-normalizer, whose guess must read like language: random bytes read as GB18030 are
+refused); HTML keeps its visible text only; PDF its text layer (pypdf, pure
 Python, so a hostile file can raise but not crash the process). Anything that cannot be read
 as text raises ``DocumentError`` with a sentence for the user; no other exception leaves
 this module for a file's content.
@@ -17,6 +18,8 @@ import bisect
 import io
 import logging
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -166,23 +169,80 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     import charset_normalizer  # only for files that are not UTF-8
 
     results = list(charset_normalizer.from_bytes(data))
-    best = results[0] if results else None
-    if best is not None:
-        # nearly as good readings (Western text reads almost the same in cp1250, cp1252 and
-        # iso8859_10 but for a letter or two): the most common encoding among them
-        close = [r for r in results if r.chaos <= best.chaos + 0.1
-                 and r.coherence >= best.coherence - 0.1]
-        best = min(close, key=lambda r: _COMMON.index(r.encoding)
-                   if r.encoding in _COMMON else len(_COMMON))
-    if best is None:
+    if not results:
         if _looks_binary(data):
             raise DocumentError(f"{name} is a binary file, not a text document")
         raise DocumentError(f"{name}: its text encoding could not be recognised; save it as "
                             "UTF-8 and attach it again")
-    text = str(best)
-    if _control_share(text) > 0.01:
-        raise DocumentError(f"{name} is a binary file, not a text document")
-    return _clean(text), best.encoding
+    best = results[0]
+    # nearly as good readings (Western text reads almost the same in cp1250, cp1252 and
+    # iso8859_10 but for a letter or two): the most common encoding among them first
+    close = [r for r in results if r.chaos <= best.chaos + 0.1
+             and r.coherence >= best.coherence - 0.1]
+    close.sort(key=lambda r: _COMMON.index(r.encoding) if r.encoding in _COMMON
+               else len(_COMMON))
+    if len(close) > 1:  # a short text ties ("café" is "cafй" in cp1251): no mixed words
+        close.sort(key=lambda r: _mixed_words(str(r)[:16384]))
+    # a guessed encoding always reads *something*: random high bytes read as GB18030 are
+    # a run of rare ideographs (issue 22 item 9), so the reading must look like language
+    first_doubt = None
+    for result in close:
+        text = str(result)
+        if _control_share(text) > 0.01:
+            raise DocumentError(f"{name} is a binary file, not a text document")
+        doubt = _not_language(text)
+        if doubt is None:
+            return _clean(text), _western(data, text, result.encoding)
+        first_doubt = first_doubt or f"read as {result.encoding}, {doubt}"
+    raise DocumentError(f"{name} does not read as text in any encoding: {first_doubt}. If it "
+                        "is text, save it as UTF-8 and attach it again")
+
+
+def _western(data: bytes, text: str, encoding: str) -> str:
+    """cp1252 for a text that reads the same in it (a tie among Western encodings is named
+    by the one that Western text is written in)."""
+    try:
+        return "cp1252" if encoding != "cp1252" and data.decode("cp1252") == text else encoding
+    except UnicodeDecodeError:
+        return encoding
+
+
+def _mixed_words(text: str) -> int:
+    """Words with ASCII letters and letters of another script in them ("cafй", "Hallσ"):
+    a wrong guess of a short text's encoding, which people do not write."""
+    return sum(1 for word in re.findall(r"[^\W\d_]+", text)
+               if not word.isascii() and re.search("[A-Za-z]", word)
+               and any(ord(c) > 127 and not unicodedata.name(c, "").startswith("LATIN")
+                       for c in word))
+
+
+def _not_language(text: str) -> str | None:
+    """Why a reading in a guessed legacy encoding is not text people wrote, or None if it
+    may be. Only the characters from bytes over 127 are a guess (ASCII reads the same in
+    all of them), and only a text that is mostly such characters is judged: a few accented
+    letters in English or French are never doubted. Every language written mostly outside
+    ASCII (Cyrillic, Greek, Chinese, Japanese, Korean, ...) breaks its text with spaces,
+    line breaks or punctuation; and in no language one letter makes up half of a text. Random bytes
+    read as GB18030, EUC-KR or Shift-JIS have neither breaks nor a Zipf-like spread."""
+    sample = text[:65536]
+    words = [c for c in sample if not c.isspace()]
+    if len(words) < 32:
+        return None
+    # one character for most of it (ASCII rules such as "=====" aside): no language
+    common = Counter(c for c in words if ord(c) > 127 or c.isalnum())
+    if common:
+        char, count = common.most_common(1)[0]
+        if count > 0.5 * len(words):
+            return (f"{count / len(words):.0%} of it is the one character \u201c{char}\u201d "
+                    "repeated")
+    guessed = sum(1 for c in words if ord(c) > 127)
+    if guessed >= 0.5 * len(words) and len(words) >= 200:
+        breaks = sum(1 for c in sample if c.isspace() or unicodedata.category(c)[0] == "P")
+        if breaks < 0.01 * len(sample):
+            return (f"it is {len(sample):,} characters with "
+                    f"{'no' if not breaks else 'hardly a'} space, line break or punctuation "
+                    "mark between them, as no language is written")
+    return None
 
 
 def _utf16_without_mark(data: bytes, name: str) -> tuple[str, str]:

@@ -141,6 +141,47 @@ def test_utf16_without_a_mark_and_unknown_encodings():
         document_from_bytes(soup, "soup.txt")
 
 
+def _pairs(seed, leads, trails, count):
+    rng = random.Random(seed)
+    return b"".join(bytes([rng.randrange(*leads), rng.randrange(*trails)]) for _ in range(count))
+
+
+@pytest.mark.parametrize("data", [
+    # issue 22 item 9, as the run wrote it: one high byte 200,000 times ("ⅱ" in GB18030)
+    bytes(random.Random(1).randrange(128, 256) for _ in range(200_000)),
+    _pairs(4, (0xB0, 0xF8), (0xA1, 0xFF), 5000),  # random GB2312 ideographs
+    _pairs(5, (0xB0, 0xC9), (0xA1, 0xFF), 5000),  # random EUC-KR syllables
+    _pairs(6, (0x88, 0xA0), (0x40, 0x7F), 5000),  # random Shift-JIS kanji
+    bytes([0xA4]) * 300,
+], ids=["one-high-byte", "gb2312", "euc-kr", "shift-jis", "short-run"])
+def test_bytes_that_a_guessed_encoding_reads_but_no_one_wrote_are_refused(tmp_path, data):
+    """Issue 22 item 9: random high bytes were attached as CJK text."""
+    path = tmp_path / "notes.txt"
+    path.write_bytes(data)
+    with pytest.raises(DocumentError, match="notes.txt does not read as text in any encoding: "
+                                            "read as .*(repeated|no space, line break)"):
+        read_document(path)
+
+
+CHINESE = ("人工智能是计算机科学的一个分支，它企图了解智能的实质，并生产出一种新的能以人类智能相似"
+           "的方式做出反应的智能机器。该领域的研究包括机器人、语言识别、图像识别和自然语言处理。")
+KOREAN = ("대한민국은 동아시아의 한반도 남부에 위치한 민주공화국이다. 수도는 서울특별시이며, "
+          "국기는 태극기, 국가는 애국가이다. 인코딩 감지가 올바르게 작동하는지 확인합니다.")
+
+
+@pytest.mark.parametrize("text,encoding,read_as", [
+    ("café", "cp1252", "cp1252"), ("Größe und Maß", "latin-1", "cp1252"),
+    (FRENCH * 40, "cp1252", "cp1252"), (RUSSIAN * 40, "cp1251", "cp1251"),
+    (JAPANESE * 40, "shift_jis", None), (CHINESE * 40, "gb18030", "gb18030"),
+    (KOREAN * 40, "euc_kr", None), (JAPANESE * 40, "utf-16", "utf-16-le"),
+    (CHINESE * 40, "utf-8", "utf-8"), ("ⅱ" * 5000, "utf-8", "utf-8"),
+])
+def test_real_text_in_legacy_encodings_still_attaches(text, encoding, read_as):
+    doc = document_from_bytes(text.encode(encoding), "notes.txt")
+    assert doc.text == text
+    assert read_as is None or doc.encoding == read_as
+
+
 def test_lone_surrogates_in_a_pdf_or_pasted_text_are_replaced_and_counted():
     """Issue 22 item 2: such text could not be stored (UTF-8 cannot encode it)."""
     from pdf_maker import make_pdf_with_a_lone_surrogate
