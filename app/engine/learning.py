@@ -86,6 +86,11 @@ class LearningWorker(QObject):
             self.notice.emit(f"Could not update a learned table: {exc}")
         for note in take_notes():
             self.notice.emit(note)
+            if self.engine.session is None:
+                # at start (MainWindow's first act) no model is loaded yet: the model's own
+                # table set aside here is no longer found damaged by its load, whose message
+                # in the status bar replaces this one (issue 22 item 5): the load says it
+                self.engine.set_aside_before_load.append(note)
         self.forgotten.emit(n)
 
     @Slot(list)

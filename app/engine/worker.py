@@ -116,6 +116,9 @@ class EngineWorker(QObject):
         self.load_phase = ""
         self.documents = DocumentPrompts()
         self.latest_count = 0  # set by the client: earlier count requests are out of date
+        # files set aside while no model was loaded (the tables' forget at start): said
+        # with the next load's message, which would otherwise replace their notice
+        self.set_aside_before_load: list[str] = []
 
     @property
     def session(self) -> ChatSession | None:
@@ -143,8 +146,10 @@ class EngineWorker(QObject):
             return
         self.host.replace(session)  # once the API server's request, if any, is answered
         info = dict(session.info)
-        if session.table_problems:
-            info["table_problems"] = list(session.table_problems)
+        problems = [*self.set_aside_before_load, *session.table_problems]
+        self.set_aside_before_load.clear()
+        if problems:
+            info["table_problems"] = problems
         self.loaded.emit(info)
 
     @Slot(object)

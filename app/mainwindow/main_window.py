@@ -88,8 +88,6 @@ class MainWindow(QMainWindow):
         self.owns_client = client is None
         self.client = client or EngineClient()
         store.mark_interrupted()  # replies a crash cut short: their text stays, Continue goes on
-        # the tables forget what a crash or a kill left learned from deleted messages
-        self.client.learning.forget_sources(keep_stored(store))
         self.replies = ReplyController(store, self.client, settings, self)
         self.models = ModelMenu(self.client, settings, self)
         self.current_id: int | None = None
@@ -106,6 +104,9 @@ class MainWindow(QMainWindow):
         build_menus(self)  # menus.py
         connect_controllers(self)  # connections.py
         connect_engine(self)
+        # the tables forget what a crash or a kill left learned from deleted messages; once
+        # the status bar listens: a damaged table found here is said (issue 22 item 5)
+        self.client.learning.forget_sources(keep_stored(store))
         self.refresh_sidebar()
         self.open_conversation(first_conversation(settings, self.sidebar.ids()))
 

@@ -30,7 +30,7 @@ def loaded_message(info: dict) -> tuple[str, int]:
         note += " · " + context_capped(info)
     if info.get("table_problems"):
         note += " (learned table reset: " + "; ".join(info["table_problems"]) + ")"
-    longer = info.get("load_note") or context_capped(info)
+    longer = info.get("load_note") or context_capped(info) or info.get("table_problems")
     return f"Loaded {info['model']}{note}", SAFE_MODE_MESSAGE_MS if longer else 8000
 
 
@@ -45,5 +45,7 @@ class ModelLabel(QLabel):
                      f"{info['gpu_layers']} GPU layers · context {info['n_ctx']}"
                      + (" · safe mode" if note else ""))
         capped = context_capped(info)
+        aside = "".join(f"\nset aside at load: {p}" for p in info.get("table_problems", ()))
         self.setToolTip(f"{info['description']}\nchat template: {info['chat_template']}"
-                        + (f"\n{note}" if note else "") + (f"\n{capped}" if capped else ""))
+                        + (f"\n{note}" if note else "") + (f"\n{capped}" if capped else "")
+                        + aside)  # after the message is gone

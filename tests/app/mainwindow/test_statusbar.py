@@ -40,6 +40,7 @@ def test_a_safe_mode_load_says_why_for_longer(qtbot):
     problems = dict(INFO, table_problems=["bad header", "wrong vocabulary"])
     assert loaded_message(problems)[0] == ("Loaded demo.gguf (learned table reset: bad header; "
                                            "wrong vocabulary)")
+    assert loaded_message(problems)[1] == SAFE_MODE_MESSAGE_MS  # long enough to read
     bar = make_bar(qtbot)
     bar.on_loaded(SAFE)
     assert bar.currentMessage() == loaded_message(SAFE)[0]
