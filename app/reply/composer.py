@@ -15,6 +15,7 @@ from ..attachments.chips import AttachmentTray
 from ..attachments.loading import files_in_mime
 from ..mainwindow.theme import theme_for
 from ..settings.settings import AppSettings, save_settings
+from .limits import MAX_MESSAGE_CHARS, too_long_notice
 from .token_budget import BudgetLine
 
 
@@ -27,10 +28,12 @@ class MessageEdit(QPlainTextEdit):
     """Signals:
         submitted(): Enter was pressed.
         filesPasted(object): a paste or drop that carries files (its QMimeData).
+        refused(str): a paste or drop of text was not taken, and why (too long).
     """
 
     submitted = Signal()
     filesPasted = Signal(object)
+    refused = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -42,6 +45,10 @@ class MessageEdit(QPlainTextEdit):
     def insertFromMimeData(self, source) -> None:  # noqa: N802 (Qt's name)
         if any(files_in_mime(source)):
             self.filesPasted.emit(source)  # attached, not typed in as a file:// line
+            return
+        chars = len(source.text()) + self.document().characterCount()
+        if chars > MAX_MESSAGE_CHARS:  # refused before the document copies and lays it out
+            self.refused.emit(too_long_notice(chars))
         else:
             super().insertFromMimeData(source)
 
@@ -84,6 +91,7 @@ class Composer(QWidget):
         self.tray.problem.connect(self.show_notice)
         self.tray.changed.connect(self.notice.hide)
         self.edit.filesPasted.connect(self.tray.attach_mime)
+        self.edit.refused.connect(self.show_notice)
         self.budget = BudgetLine()
         side = QVBoxLayout()
         side.addStretch(1)
@@ -114,6 +122,8 @@ class Composer(QWidget):
     def on_submit(self) -> None:
         if self.busy:
             return
+        if self.too_long():
+            return
         text = self.edit.toPlainText().strip("\n ")
         if not text.strip():
             if self.tray.attachments:
@@ -126,6 +136,15 @@ class Composer(QWidget):
         if self.budget.blocks_send():
             return  # too long: the line under the box says so and offers what can be done
         self.send.emit(text)
+
+    def too_long(self) -> bool:
+        """The box holds more than a message may (typed past the limit): says so, without
+        copying the text out of the box."""
+        chars = self.edit.document().characterCount()
+        if chars > MAX_MESSAGE_CHARS:
+            self.show_notice(too_long_notice(chars))
+            return True
+        return False
 
     def attach_folder(self) -> str:
         """Where Attach… starts: the folder the last attachment came from (kept in the

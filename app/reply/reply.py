@@ -33,6 +33,7 @@ from ..storage.learned_sources import reply_source
 from ..storage.store import (COMPLETE, ERROR, NEW_TITLE, PARTIAL, STOPPED, Conversation,
                              ConversationStore, Message, title_from)
 from .continuation import can_continue, earlier_learning
+from .limits import MAX_MESSAGE_CHARS, too_long_notice
 from .reading import reading_text
 
 SAVE_EVERY_S = 0.5
@@ -124,6 +125,9 @@ class ReplyController(QObject):
         nothing is stored. ``new_settings``: the system prompt and sampling given to the
         conversation made here (set before it existed: no empty row for them)."""
         if self.reply or not text.strip():
+            return None
+        if len(text) > MAX_MESSAGE_CHARS:  # nothing stored, rendered nor fitted
+            self.notice.emit(too_long_notice(len(text)), 10000)
             return None
         if self.client.info is None:  # the message stays in the box, to send once one is
             self.notice.emit("The model is still loading: send again when it says Loaded."

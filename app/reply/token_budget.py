@@ -156,6 +156,9 @@ class BudgetCounter(QObject):
         self.schedule()  # the conversation grew
 
     def count_now(self) -> None:
+        if self.composer.too_long():  # not copied out nor tokenized: it cannot be sent
+            self.composer.budget.clear()
+            return
         text = self.composer.edit.toPlainText().strip("\n ")
         attachments = list(self.composer.tray.attachments)
         if not text and not attachments:
