@@ -102,26 +102,35 @@ def safe_mode(path: str | os.PathLike, settings: BackendSettings) -> tuple[Backe
     key = combination_key(path, settings)
     verdict = read_json_entry(_verdicts_file(), key, valid=lambda v: isinstance(v, dict)
                               and v.get("mode") in MODES + (REFUSED,))
+    remembered = verdict is not None
     if verdict is None:
         verdict = probe(path, settings)
         if verdict is None:
             return settings, None
         write_json_entry(_verdicts_file(), key, verdict)
     if verdict["mode"] == REFUSED:
-        raise refusal(path, verdict)
+        raise refusal(path, verdict, remembered)
     return mode_settings(settings, verdict["mode"]), NOTES.get(verdict["mode"])
 
 
-def refusal(path: Path, verdict: dict) -> ModelLoadError:
+def refusal(path: Path, verdict: dict, remembered: bool = False) -> ModelLoadError:
+    """The refusal in words, naming the verdicts file it is kept in: a verdict read from
+    that file (``remembered``) may be old or not this program's (a copied or edited cache;
+    issue 22 item 5), and deleting the file is how the model is tried again."""
     crash = f"llama.cpp crashed ({verdict.get('signal', 'a fatal signal')})"
+    when = " when this model was tried before" if remembered else ""
+    kept = (f" This verdict is remembered in {_verdicts_file()}: delete that file to try "
+            "the model again." if remembered else
+            f" This verdict is kept in {_verdicts_file()}: delete that file to try the model "
+            "again (after updating llama.cpp, say).")
     if verdict.get("stage") == TOKENIZER:
         return ModelLoadError(
-            f"{path.name}: {crash} reading this model's tokenizer, so it is not opened. Its "
-            "tokenizer metadata is damaged or not one llama.cpp supports.")
+            f"{path.name}: {crash} reading this model's tokenizer{when}, so it is not opened. "
+            "Its tokenizer metadata is damaged or not one llama.cpp supports." + kept)
     return ModelLoadError(
-        f"{path.name}: {crash} opening or running this model on this computer, even one "
-        "token at a time, so it is not opened. The file may be damaged, or need a newer "
-        "llama.cpp.")
+        f"{path.name}: {crash} opening or running this model on this computer{when}, even "
+        "one token at a time, so it is not opened. The file may be damaged, or need a newer "
+        "llama.cpp." + kept)
 
 
 def check_tokenizer(path: str | os.PathLike) -> None:
@@ -133,6 +142,7 @@ def check_tokenizer(path: str | os.PathLike) -> None:
                                      llama_build_identity()]).encode()).hexdigest()[:32]
     verdict = read_json_entry(_verdicts_file(), key, valid=lambda v: isinstance(v, dict)
                               and v.get("mode") in (TOKENIZER, REFUSED))
+    remembered = verdict is not None
     if verdict is None:
         code, stage = run_child(path, BackendSettings(), TOKENIZER)
         if code is None or (code != 0 and not died_by_signal(code)):
@@ -141,7 +151,7 @@ def check_tokenizer(path: str | os.PathLike) -> None:
                    {"mode": REFUSED, "signal": signal_name(code), "stage": stage})
         write_json_entry(_verdicts_file(), key, verdict)
     if verdict["mode"] == REFUSED:
-        raise refusal(path, verdict)
+        raise refusal(path, verdict, remembered)
 
 
 def probe(path: Path, settings: BackendSettings) -> dict | None:

@@ -10,6 +10,7 @@ import shutil
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,6 +84,28 @@ def test_sigill_in_every_configuration_refuses_the_file(demo_model_path, monkeyp
     monkeypatch.setenv(probe.CRASH_SWITCH, "full,no-repack,single-row")
     with pytest.raises(ModelLoadError, match=r"crashed \(SIGILL\)"):
         ChatSession(demo_model_path, SETTINGS)
+
+
+def test_a_poisoned_verdict_names_its_file_and_deleting_it_tries_the_model_again(
+        demo_model_path, monkeypatch):
+    """Issue 22 item 5: a load-verdicts.json saying "refused" for a good model refused it as
+    "llama.cpp crashed", with no word of the file that said so or how to try again."""
+    from aded_engine.json_map import write_json_entry
+    from aded_engine.paths import cache_dir
+
+    path = Path(demo_model_path).resolve()
+    settings = BackendSettings(n_ctx=512, n_threads=2)
+    verdicts = cache_dir() / "load-verdicts.json"
+    write_json_entry(verdicts, probe.combination_key(path, settings),
+                     {"mode": "refused", "signal": "SIGSEGV"})
+    with monkeypatch.context() as m, pytest.raises(ModelLoadError) as refused:
+        m.setattr(probe, "run_child", no_child)
+        probe.safe_mode(path, settings)
+    message = str(refused.value)
+    assert message.startswith(f"{path.name}: llama.cpp crashed (SIGSEGV)")
+    assert f"remembered in {verdicts}: delete that file to try the model again" in message
+    verdicts.unlink()  # as the message says
+    assert probe.safe_mode(path, settings) == (settings, None)  # tried again: it is fine
 
 
 def test_a_healthy_model_loads_as_asked_and_its_curve_comes_from_the_child(demo_model_path,
