@@ -103,6 +103,9 @@ def message_html(index: int, msg: Message, is_last_reply: bool, view: ViewOption
     accent = t.user_accent if msg.role == "user" else t.assistant_accent
     note = STATUS_NOTES.get(msg.status, "")
     note_html = f" <span style=\"color:{t.note};\">({note})</span>" if note else ""
+    if msg.damaged:  # its checksum does not match (app/storage/store.py, issue 22 item 4)
+        note_html += (f" <span style=\"color:{t.error};\">(damaged: this text is not what "
+                      "was saved)</span>")
     actions = [version_html(index, msg, view.busy)] if msg.versions > 1 else []
     if not view.busy:
         actions += [f"<a href=\"{href}\">{label}</a>"

@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self.pending_prompt, self.pending_sampling = "", {}
         self.error_box: QMessageBox | None = None
         self.info = InfoDialogs(store, self)
+        self.damage_told: set[int] = set()  # conversations whose damaged message was told
         self.appearance = Appearance()
         self.appearance.apply(settings.theme)
         self.setWindowTitle("ADED Chat")
@@ -182,6 +183,11 @@ class MainWindow(QMainWindow):
         self.pane.show_conversation(conv.title if conv else NEW_TITLE, greedy, messages,
                                     reply is not None, self.client.info is not None)
         self.statusBar().context.on_conversation_shown()
+        if conv and conv.id not in self.damage_told and any(m.damaged for m in conv.messages):
+            self.damage_told.add(conv.id)  # once: the transcript marks the message itself
+            self.statusBar().showMessage(
+                f"“{conv.title}” has a damaged message: its text changed in the file since "
+                "it was saved (marked in the transcript).", 0)
         self.sidebar.set_current(self.current_id)  # the highlight follows what is shown
         if reply is None:  # the meter follows the reply being written, else this chat's last
             self.speed.show_last_reply(next((m.record for m in reversed(messages)

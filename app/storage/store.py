@@ -26,6 +26,7 @@ import functools
 import json
 import sqlite3
 import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ class Message:
     version: int = 1  # its place among the versions of this turn, oldest first
     versions: int = 1  # how many versions the turn has (regenerated replies, edits)
     prompt: str | None = None  # a message with documents: the text the model was given
+    damaged: bool = False  # its text is not what was saved (its checksum does not match)
 
     @property
     def record(self) -> ReplyRecord:
@@ -184,8 +186,24 @@ def _versions(db: sqlite3.Connection) -> None:
     """)
 
 
+def message_checksum(role: str, content: str) -> int:
+    """CRC-32 of a message's role and text, stored with it (``_checksums``) and compared when
+    it is read: bytes changed in the file's pages that ``quick_check`` cannot see (they are
+    still a valid record) show as a damaged message instead of silently different text."""
+    return zlib.crc32(f"{role}\0{content}".encode("utf-8", "surrogatepass"))
+
+
+def _checksums(db: sqlite3.Connection) -> None:
+    """A checksum per message (issue 22 item 4); the rows already there get theirs now,
+    computed from the text as it is (NULL, from a file written before: not checked)."""
+    _run(db, "ALTER TABLE messages ADD COLUMN checksum INTEGER")
+    sums = [(message_checksum(rows.text(role), rows.text(content)), i)
+            for i, role, content in db.execute("SELECT id, role, content FROM messages")]
+    db.executemany("UPDATE messages SET checksum = ? WHERE id = ?", sums)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _documents,
-                                                          _versions]
+                                                          _versions, _checksums]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -363,8 +381,8 @@ class ConversationStore:
         """Every message row of the conversation, every version of every turn, by id."""
         out = []
         cursor = self.db.execute(
-            "SELECT id, role, content, status, stats, created, model, parent_id, prompt "
-            "FROM messages "
+            "SELECT id, role, content, status, stats, created, model, parent_id, prompt, "
+            "checksum FROM messages "
             "WHERE conversation_id = ? ORDER BY id", (conversation_id,))
         attached = self._attachments(conversation_id)
         for row in cursor:
@@ -374,7 +392,8 @@ class ConversationStore:
             parent = None if row[7] is None else rows.whole(row[7])
             out.append(Message(int(row[0]), role, content, status, rows.json_object(row[4], None),
                                _float(row[5]), _model(row[6]), attached.get(int(row[0]), []),
-                               parent, prompt=_text(row[8]) or None))
+                               parent, prompt=_text(row[8]) or None,
+                               damaged=_mismatch(row[9], _text(row[1]), content)))
         return out
 
     def _attachments(self, conversation_id: int) -> dict[int, list[Attachment]]:
@@ -477,11 +496,13 @@ class ConversationStore:
                 parent = turn[0].parent if turn else None
                 self.db.executemany("UPDATE messages SET active = 0 WHERE id = ?",
                                     [(n.id,) for n in turn])
+            content = _valid(content)
             cur = self.db.execute(
                 "INSERT INTO messages (conversation_id, role, content, status, stats, created, "
-                "model, parent_id, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                (conversation_id, role, _valid(content), status,
-                 None if stats is None else json.dumps(stats), now, model, parent))
+                "model, parent_id, active, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                (conversation_id, role, content, status,
+                 None if stats is None else json.dumps(stats), now, model, parent,
+                 message_checksum(role, content)))
             message_id = int(cur.lastrowid)
             ids = []
             for a in attachments:
@@ -514,6 +535,8 @@ class ConversationStore:
         if content is not None:
             sets.append("content = ?")
             args.append(_valid(content))
+            sets.append("checksum = ?")  # of the role as stored: read in the same transaction
+            args.append(None)
         if status is not None:
             sets.append("status = ?")
             args.append(status)
@@ -522,6 +545,10 @@ class ConversationStore:
             args.append(json.dumps(stats))
         if sets:
             with self._writing():
+                if content is not None:
+                    row = self.db.execute("SELECT role FROM messages WHERE id = ?",
+                                          (message_id,)).fetchone()
+                    args[1] = message_checksum(_text(row[0]) if row else "", args[0])
                 self.db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?",
                                 (*args, message_id))
 
@@ -602,6 +629,14 @@ def _message_json(m: Message) -> dict:
     return {"id": m.id, "parent_id": m.parent_id, "role": m.role, "content": m.content,
             "status": m.status, "stats": m.stats, "created": m.created, "model": m.model,
             "attachments": [a.to_json() for a in m.attachments]}
+
+
+def _mismatch(stored, role: str, content: str) -> bool:
+    """True when a message's stored checksum is not that of its role and text as read; a
+    NULL one (a row written before checksums) is not checked."""
+    if stored is None:
+        return False
+    return rows.whole(stored, -1) != message_checksum(role, content)
 
 
 def _valid(text: str) -> str:

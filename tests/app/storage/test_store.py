@@ -255,7 +255,7 @@ def test_a_reply_that_could_not_start_brings_the_earlier_version_back(store):
 
 def test_versions_survive_a_reopen_and_old_databases_read_as_one_branch(tmp_path):
     path = tmp_path / "old.db"
-    db = old_database(path, SCHEMA_VERSION - 1)  # before versions
+    db = old_database(path, 4)  # before versions
     db.execute("INSERT INTO conversations (title, created, updated) VALUES ('old', 1, 1)")
     for role, text in (("user", "u1"), ("assistant", "r1"), ("user", "u2"), ("assistant", "r2")):
         db.execute("INSERT INTO messages (conversation_id, role, content, created) "
