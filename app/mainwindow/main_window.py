@@ -1,17 +1,17 @@
 """The main window: sidebar | transcript + composer | speed meter, menus and status bar.
 
-It lays the widgets out and handles conversations: open, create, rename, delete, export,
-their system prompt and sampling. Beside it: the menus in menus.py, the signal connections
-in connections.py, loading models in model_menu.py, the status bar's items in statusbar/.
+It lays the widgets out and handles conversations: open, create, rename, delete, export.
+Beside it: their system prompt and sampling in conversation_sampling.py, its first size in
+geometry.py, the menus in menus.py, the signal connections in connections.py, loading
+models in model_menu.py, the status bar's items in statusbar/.
 Elsewhere: a reply, from Send to the saved row, in app/reply/reply.py; the middle column in
 app/conversation/pane.py. The widgets know nothing of the store or the engine.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from ..attachments.drops import FileDrops
 from ..conversation.export import export_conversation
@@ -20,7 +20,7 @@ from ..conversation.sidebar import Sidebar
 from ..engine.worker import EngineClient
 from ..reply.reply import ReplyController
 from ..reply.token_budget import BudgetCounter
-from ..settings.dialogs import ConversationDialog, ask_text, confirm, show_error
+from ..settings.dialogs import ask_text, confirm, show_error
 from ..settings.info_dialogs import InfoDialogs
 from ..settings.reopen import first_conversation
 from ..settings.settings import AppSettings, save_settings
@@ -29,57 +29,15 @@ from ..speed.meter import SpeedMeter
 from ..storage.learned_sources import keep_stored
 from ..storage.store import NEW_TITLE, Conversation, ConversationStore
 from .appearance import Appearance
+from .conversation_sampling import ConversationSampling
+from .geometry import MainSplitter, default_size
 from .connections import connect_controllers, connect_engine
 from .menus import build_menus
 from .model_menu import ModelMenu
 from .shortcuts_dialog import ShortcutsDialog
 from .statusbar.bar import StatusBar
 
-DEFAULT_SIZE = QSize(1180, 760)  # the first size where the screen has room for it
-SCREEN_SHARE = 0.9  # of the screen's free area (without panels and docks), frame included
-
-
-def default_size(screen=None) -> QSize:
-    """The window's first size: 1180×760, or less where that would not fit the screen with
-    the window's frame (1180×760 plus a title bar is taller than a 1366×768 laptop: the
-    status bar was cut off); at most 90% of the screen's free area, so the title bar and
-    the frame fit too."""
-    screen = screen or QGuiApplication.primaryScreen()
-    if screen is None:
-        return QSize(DEFAULT_SIZE)
-    free = screen.availableGeometry()
-    return QSize(min(DEFAULT_SIZE.width(), int(free.width() * SCREEN_SHARE)),
-                 min(DEFAULT_SIZE.height(), int(free.height() * SCREEN_SHARE)))
-
-
-PANE_ROOM = 460  # px the middle column keeps before the side panels shrink to their minimum
-
-
-class MainSplitter(QSplitter):
-    """Sidebar | conversation | speed panel. A narrower window takes the width from the side
-    panels first, down to their minimum widths, before the conversation (QSplitter shrinks
-    all three in proportion: at 800 px the conversation's title read "Wh…")."""
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        super().resizeEvent(event)
-        sizes = self.sizes()
-        short = PANE_ROOM - sizes[1]
-        if short <= 0:
-            return
-        for i in (2, 0):  # the speed panel first: the list of conversations is used more
-            widget = self.widget(i)
-            if widget.isHidden() or not sizes[i]:
-                continue
-            least = max(widget.minimumWidth(), widget.minimumSizeHint().width())
-            give = min(short, max(0, sizes[i] - least))
-            sizes[i] -= give
-            sizes[1] += give
-            short -= give
-        if sizes != self.sizes():
-            self.setSizes(sizes)
-
-
-class MainWindow(QMainWindow):
+class MainWindow(ConversationSampling, QMainWindow):
     def __init__(self, store: ConversationStore, settings: AppSettings,
                  client: EngineClient | None = None):
         super().__init__()
@@ -251,31 +209,6 @@ class MainWindow(QMainWindow):
             return
         if path:
             self.statusBar().showMessage(f"Exported to {path}", 5000)
-
-    def sampling_values(self, conv: Conversation | None) -> dict:
-        return self.settings.sampling_values(conv.sampling if conv else self.pending_sampling)
-
-    def on_greedy_toggled(self, on: bool) -> None:
-        conv = self.current()
-        if conv is None:  # for the conversation the first message makes
-            self.pending_sampling = self.settings.greedy(self.pending_sampling, on)
-            return
-        self.store.set_sampling(conv.id, self.settings.greedy(conv.sampling, on))
-
-    def edit_conversation_settings(self) -> None:
-        conv = self.current()
-        prompt = conv.system_prompt if conv else self.pending_prompt
-        dialog = ConversationDialog(prompt, self.sampling_values(conv), self)
-        if dialog.exec():
-            # only the values that differ from Settings' defaults: the others follow them
-            prompt = dialog.prompt.toPlainText().strip()
-            sampling = self.settings.overrides(dialog.sampling.values())
-            if conv is None:  # for the conversation the first message makes
-                self.pending_prompt, self.pending_sampling = prompt, sampling
-            else:
-                self.store.set_system_prompt(conv.id, prompt)
-                self.store.set_sampling(conv.id, sampling)
-            self.show_conversation()
 
     # --- sending: the reply itself is ReplyController's ---------------------------------------
     def send_message(self, text: str) -> bool:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QScreen
 from PySide6.QtWidgets import QLabel
 
+import app.mainwindow.geometry as geometry
 import app.mainwindow.main_window as main_window
 from app.mainwindow.statusbar import progress
 from app.settings.dialogs import ConversationDialog, SettingsDialog
@@ -28,7 +29,7 @@ def test_the_first_window_fits_a_1366x768_screen_with_its_frame(qtbot, make_wind
     assert window.statusBar().geometry().bottom() < window.height()
     # a big screen keeps the size it had
     monkeypatch.setattr(QScreen, "availableGeometry", lambda _screen: QRect(0, 0, 2560, 1400))
-    assert main_window.default_size() == main_window.DEFAULT_SIZE
+    assert geometry.default_size() == geometry.DEFAULT_SIZE
 
 
 def test_four_attachments_wrap_and_leave_the_sidebar_as_it_was(qtbot, make_window, tmp_path):
