@@ -63,11 +63,11 @@ def _print_stats(reply, as_json: bool) -> None:
 
 def cmd_list(args) -> int:
     for m in CATALOG:
-        path = installed_path(m)
+        path, kept = installed_path(m), partial_bytes(m)
         if path:
             state = "installed"
-        elif partial_bytes(m):
-            state = f"{partial_bytes(m) / m.size:.0%} downloaded (fetch resumes)"
+        elif kept:
+            state = f"{kept / m.size:.0%} downloaded (fetch resumes)"
         else:
             state = "not downloaded"
         speed = measured_speed(path) if path else None

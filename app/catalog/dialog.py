@@ -18,7 +18,8 @@ from aded_engine.models import installed_path, partial_bytes
 from .download import CatalogDownload
 
 
-def _mb(n: int) -> str:
+def size_text(n: int) -> str:
+    """A size as a person reads it: 469 MB, 1.0 GB."""
     return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:,.0f} MB"
 
 
@@ -38,8 +39,8 @@ def entry_state(model: CatalogModel) -> str:
 def entry_text(model: CatalogModel) -> str:
     recommended = "  (recommended)" if model is DEFAULT_MODEL else ""
     return (f"{model.title}{recommended}\n{model.good_for}\n"
-            f"{_mb(model.size)} · needs about {_mb(model.memory)} of memory · {model.licence} · "
-            f"{entry_state(model)}")
+            f"{size_text(model.size)} · needs about {size_text(model.memory)} of memory · "
+            f"{model.licence} · {entry_state(model)}")
 
 
 class CatalogDialog(QDialog):
@@ -115,7 +116,7 @@ class CatalogDialog(QDialog):
             f"<b>{model.title}</b><br>Licence: {model.licence}. Source: {model.packaged_by}."
             f"<br>File: {model.file_name}, sha256 {model.sha256[:16]}…"
             + ("" if model.chat else "<br>A base model: it continues text, it does not chat.")
-            + (f"<br><b>This computer has {_mb(memory)} of memory: too little for it.</b>"
+            + (f"<br><b>This computer has {size_text(memory)} of memory: too little for it.</b>"
                if too_big else ""))
         self._update_buttons(too_big)
 
@@ -154,7 +155,8 @@ class CatalogDialog(QDialog):
 
     def on_progress(self, done: int, total: int) -> None:
         self.progress.setValue(int(1000 * done / max(1, total)))
-        self.status.setText(f"Downloading {self.selected.title}: {_mb(done)} of {_mb(total)}")
+        self.status.setText(f"Downloading {self.selected.title}: {size_text(done)} of "
+                            f"{size_text(total)}")
 
     def on_cancel(self) -> None:
         if self.download is not None:

@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from aded_engine.catalog import DEFAULT_MODEL, QWEN_CODER_15B, SMOLLM2, CatalogModel
 from aded_engine.models import installed_path
 
+from ..catalog.dialog import size_text
+
 FIRST_CHOICES = (DEFAULT_MODEL, SMOLLM2, QWEN_CODER_15B)
 
 
@@ -17,8 +19,7 @@ def choice_label(model: CatalogModel) -> str:
     if installed_path(model) is not None:
         size = "downloaded"
     else:
-        size = (f"{model.size / 2**30:.1f} GB" if model.size >= 2**30
-                else f"{model.size / 2**20:.0f} MB") + " download, once"
+        size = size_text(model.size) + " download, once"
     return f"{model.title.split(' (')[0]}\n{model.tagline} · {size}"
 
 
