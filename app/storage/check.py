@@ -2,7 +2,8 @@
 that a damaged file, another program's database or a newer schema is never written to.
 
 ``check_database`` only reads (SQLite opened with ``mode=ro``); ``set_aside`` renames a file
-and its WAL side files out of the way, keeping them, so that a new database can start.
+and its WAL side files out of the way, keeping them, so that a new database can start (or
+copies them, to keep the file as it was while the store goes on with it).
 
 Sound pages are not enough (issue 22 item 3): ``PRAGMA quick_check`` passes a file whose
 schema version is 'abc' or -5, whose table lost a column, or where a view stands in for a
@@ -15,6 +16,7 @@ The values in the rows are read tolerantly instead (app/storage/rows.py).
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -144,9 +146,11 @@ def _schema_fault(db: sqlite3.Connection, kinds: dict[str, str], version: int,
     return None
 
 
-def set_aside(path: str | Path) -> Path:
+def set_aside(path: str | Path, copy: bool = False) -> Path:
     """Rename ``path`` (and its side files) to ``<name>.set-aside-<time><suffix>``; nothing
-    is deleted. Returns the database's new path."""
+    is deleted. ``copy``: copy them there instead, byte for byte, and leave the originals in
+    use (a damaged WAL, app/storage/wal_check.py: the store opens what replays). Returns the
+    database's new path."""
     path = Path(path)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     n = 0
@@ -160,5 +164,8 @@ def set_aside(path: str | Path) -> Path:
     for side in (*SIDE_FILES, ""):
         source = Path(f"{path}{side}")
         if source.exists():
-            source.rename(f"{target}{side}")
+            if copy:
+                shutil.copyfile(source, f"{target}{side}")
+            else:
+                source.rename(f"{target}{side}")
     return target
