@@ -74,10 +74,12 @@ def open_window(args: argparse.Namespace, store, settings):
     last one used (app/settings/reopen.py)."""
     from .mainwindow.main_window import MainWindow
     from .settings.reopen import last_model
+    from .storage.dialog import tell_notices
 
     window = MainWindow(store, settings)
     window.show()
     show_settings_problems(window)
+    tell_notices(store, window)  # a damaged write-ahead log (app/storage/dialog.py)
     path = args.model or ("" if args.demo else last_model(settings))
     if path is not None:
         window.models.load(path)  # "": the default model

@@ -1,5 +1,6 @@
 """At start: open the conversations, or say what is wrong with their file and let the user
-choose between moving it aside (kept, renamed) to start a new one, and quitting."""
+choose between moving it aside (kept, renamed) to start a new one, and quitting; once the
+window shows, say what opening found and kept (``tell_notices``)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,18 @@ def open_conversations(path: str | Path | None = None,
         except OSError as move_error:
             raise StoreError(f"could not move {exc.problem.path} aside: {move_error}") from exc
     return ConversationStore(path)
+
+
+def tell_notices(store: ConversationStore, window) -> QMessageBox | None:
+    """Say what opening the conversations found (a damaged write-ahead log: what could not be
+    read back, where the file is kept as it was; app/storage/wal_check.py), in a box that
+    does not block the window."""
+    if not store.notices:
+        return None
+    box = QMessageBox(QMessageBox.Warning, "ADED Chat",
+                      "Some of your conversations could not be read back.", QMessageBox.Ok,
+                      window)
+    box.setObjectName("databaseNotice")
+    box.setInformativeText("\n\n".join(store.notices))
+    box.open()  # window-modal, not blocking: the window is usable behind it
+    return box

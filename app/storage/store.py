@@ -9,6 +9,9 @@ Rules this module keeps:
   app/storage/rows.py); what cannot be read safely, the schema itself (its version, its
   tables and columns), is checked before the file is opened (app/storage/check.py) and
   offered to be moved aside at start (app/storage/dialog.py);
+* nothing is lost without a word: a write-ahead log SQLite would replay only in part is
+  read first (app/storage/wal_check.py) and the file kept as it was, a message's checksum is
+  compared as it is read, and the user is told (``notices``, ``integrity``);
 * deleting really removes the text from the file (``secure_delete`` overwrites freed pages,
   then the WAL is checkpointed and truncated, then the file is vacuumed);
 * two running instances may share the file (WAL + ``busy_timeout``);
@@ -37,9 +40,10 @@ from aded_engine.text_check import repair_text
 
 from ..attachments.attachments import Attachment
 from . import rows
-from .check import DatabaseProblem, check_database, damaged
+from .check import DatabaseProblem, check_database, damaged, set_aside
 from .scrubber import Scrubber, checkpoint
 from .versions import Node, shown_path, sibling_step, siblings, subtree
+from .wal_check import WalDamage, check_wal
 
 DB_NAME = "conversations.db"
 ROLES = ("system", "user", "assistant")
@@ -262,6 +266,10 @@ class ConversationStore:
             from aded_engine.paths import data_dir
             path = data_dir() / DB_NAME
         self.path = Path(path)
+        self.notices: list[str] = []  # what opening found, for the user (app/storage/dialog.py)
+        self._integrity: str | None = None
+        log = check_wal(self.path)  # first: any connection replays what it can, drops the rest
+        kept = self._keep_as_it_was(log) if log else None
         problem = check_database(self.path, SCHEMA_VERSION)
         if problem:
             raise DatabaseProblemError(problem)
@@ -283,7 +291,44 @@ class ConversationStore:
             if _damage(exc):  # what the check did not foresee: still the move-aside offer
                 raise DatabaseProblemError(damaged(self.path, str(exc))) from exc
             raise StoreError(f"could not open {self.path}: {exc}") from exc
+        if log:
+            self.notices.append(self._log_notice(log, kept))
         self.scrubber = Scrubber(self.path)
+
+    def _keep_as_it_was(self, log: WalDamage) -> Path:
+        """A copy of the file and its damaged log, made before SQLite replays what it can of
+        the log and a write or checkpoint erases the rest. When no copy can be made, the
+        move-aside offer instead: opening would lose the rest for good."""
+        try:
+            return set_aside(self.path, copy=True)
+        except OSError as exc:
+            raise DatabaseProblemError(damaged(
+                self.path, f"its write-ahead log {log.describe()}, and no copy of it could "
+                           f"be made ({exc.strerror or exc})")) from exc
+
+    def _log_notice(self, log: WalDamage, kept: Path) -> str:
+        """What the user is told: which log lost what, since when, and where the copy is."""
+        try:
+            newest = self.db.execute("SELECT MAX(updated) FROM conversations").fetchone()[0]
+            read = ("no conversation could be read back" if newest is None else
+                    f"the newest change read back is from {_when(_float(newest))}")
+        except sqlite3.Error as exc:
+            read = f"reading it back fails ({exc})"
+        return (f"{self.path}-wal (its write-ahead log) {log.describe()}. Messages or "
+                f"conversations saved last may be missing; {read}. The file as it was, with "
+                f"its log, is kept as {kept.name} in {kept.parent}. {self.integrity()}.")
+
+    def integrity(self) -> str:
+        """SQLite's ``integrity_check`` of the file, in words; run once, when something read
+        from it was found damaged (it reads every page: seconds for a large file)."""
+        if self._integrity is None:
+            try:
+                found = [r[0] for r in self.db.execute("PRAGMA integrity_check(5)")]
+            except sqlite3.Error as exc:
+                found = [str(exc)]
+            self._integrity = ("SQLite's integrity check of the file: "
+                               + "; ".join(found)[:300])  # its report can be long
+        return self._integrity
 
     # --- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -651,6 +696,14 @@ def _fence_for(text: str) -> str:
         run = run + 1 if c == "`" else 0
         longest = max(longest, run)
     return "`" * max(3, longest + 1)
+
+
+def _when(seconds: float) -> str:
+    """A stored time in the user's words; a damaged one (year 10^300) as such."""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        return "a time that cannot be read"
 
 
 def _model(value) -> str | None:

@@ -3,9 +3,13 @@
 destroyed"). Each file here is made by the store, damaged with sqlite3, and the real app is
 started on it (``main``): a value that cannot be read is its default and the window shows
 every conversation; a schema that cannot be read safely is offered to be moved aside, the
-file kept, and the window opens on a new one."""
+file kept, and the window opens on a new one. Item 4: a write-ahead log a crash left, then
+damaged, silently lost the commits behind the damage; the window now opens on what
+replays, the file and its log are kept as they were, and a box says what was lost."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -14,7 +18,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.main import main
 from app.mainwindow.main_window import MainWindow
 from app.storage.store import DB_NAME
-from damaged_conversations import DEEP, SCHEMA_DAMAGE, damage, make_ours  # tests/
+from damaged_conversations import (CRASHED, DEEP, SCHEMA_DAMAGE, crashed, damage,  # tests/
+                                   damage_log, make_ours)
 
 
 VALUE_DAMAGE = {
@@ -26,8 +31,8 @@ VALUE_DAMAGE = {
 
 
 def start(data) -> dict:
-    """``main`` on ``data``: the dialog, if any, answered "Move it aside"; in the window
-    every conversation opened, then the window closed."""
+    """``main`` on ``data``: the dialog, if any, answered "Move it aside"; the notice box's
+    text, if any; in the window every conversation opened, then the window closed."""
     seen: dict = {"dialog": None}
 
     def look():
@@ -42,6 +47,8 @@ def start(data) -> dict:
             QTimer.singleShot(50, look)
             return
         window = windows[0]
+        notice = window.findChild(QMessageBox, "databaseNotice")
+        seen["notice"] = notice.informativeText() if notice else None
         seen["shown"] = {}
         for conversation_id in window.sidebar.ids():
             window.open_conversation(conversation_id)
@@ -78,3 +85,28 @@ def test_the_app_starts_on_a_damaged_schema_by_offering_to_move_it_aside(qtbot, 
     assert seen["shown"] == {}  # a new, empty file
     [aside] = [p for p in data.iterdir() if ".set-aside-" in p.name and p.suffix == ".db"]
     assert aside.read_bytes() == before
+
+
+WAL_DAMAGE = {  # kind of damage, the commit whose first frame it hits, what is still shown
+    "1 message lost": ("flip", "answer", {"kept": CRASHED["kept"], "later": ["question"]}),
+    "2 messages lost": ("salt", "question", {"kept": CRASHED["kept"], "later": []}),
+    "a whole conversation lost": ("cut", "create later", {"kept": CRASHED["kept"]}),
+}
+
+
+@pytest.mark.parametrize("case", WAL_DAMAGE)
+def test_the_app_starts_on_a_damaged_log_keeps_it_and_says_what_was_lost(qtbot, tmp_path,
+                                                                          case):
+    kind, where, shown = WAL_DAMAGE[case]
+    data = tmp_path / "data"
+    damage_log(data / f"{DB_NAME}-wal", kind, crashed(tmp_path / "live", data)[where])
+    before = {side: (data / f"{DB_NAME}{side}").read_bytes() for side in ("", "-wal")}
+    seen = start(data)
+    assert seen["code"] == 0 and seen["dialog"] is None
+    assert seen["shown"] == shown
+    assert f"{data / DB_NAME}-wal (its write-ahead log) " in seen["notice"]
+    assert "cannot be read back" in seen["notice"]
+    [copy] = data.glob("*.set-aside-*.db")
+    assert f"kept as {copy.name} in {data}" in seen["notice"]
+    for side, content in before.items():  # byte for byte, as the crash left them
+        assert Path(f"{copy}{side}").read_bytes() == content
