@@ -145,7 +145,7 @@ class MainWindow(ConversationSampling, QMainWindow):
             self.damage_told.add(conv.id)  # once: the transcript marks the message itself
             self.statusBar().showMessage(
                 f"“{conv.title}” has a damaged message: its text changed in the file since "
-                "it was saved (marked in the transcript).", 0)
+                f"it was saved (marked in the transcript). {self.store.integrity()}.", 0)
         self.sidebar.set_current(self.current_id)  # the highlight follows what is shown
         if reply is None:  # the meter follows the reply being written, else this chat's last
             self.speed.show_last_reply(next((m.record for m in reversed(messages)

@@ -1,7 +1,8 @@
 """Issue 22 item 4: random bytes in the file's pages changed a message's text and
 ``quick_check`` did not notice (the record was still valid). Each message now carries a
 checksum of its role and text; a message that does not match is still shown, marked as
-damaged, and the user is told once which conversation has it."""
+damaged, and the user is told once which conversation has it, with what SQLite's
+``integrity_check`` then finds."""
 
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ def test_the_window_marks_the_message_and_tells_once(make_window, tmp_path):
     window.show_conversation(window.store.get_conversation(cid))
     told = window.statusBar().currentMessage()
     assert "“Holiday plans” has a damaged message" in told
+    assert "SQLite's integrity check of the file: ok." in told  # once a reading failed
     assert "damaged: this text is not what was saved" in window.chat.toPlainText()
     window.statusBar().clearMessage()
     window.show_conversation(window.store.get_conversation(cid))
