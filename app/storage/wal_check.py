@@ -25,7 +25,12 @@ frames left from an earlier log (the file is not shortened) never count. A commi
 this log beyond the first frame that does not check is a commit SQLite will drop: that, or
 a frame cut inside its page, is damage. Not damage: frames after the last commit that all
 check (a transaction a crash cut short, never committed), and a lone frame header at the
-end (SQLite writes a frame's header, then its page: a kill between the two).
+end (SQLite writes a frame's header, then its page: a kill between the two). Not seen:
+damage to the last commit's own salts, or a cut exactly between frames (the log then reads
+as a shorter, sound one).
+
+Cost: about 0.1 s per 1,000 frames (4 MB) in Python; a log is left only by a program that
+did not close the file (a clean close checkpoints and deletes it).
 """
 
 from __future__ import annotations
