@@ -16,7 +16,7 @@ import pytest
 from openai import OpenAI
 
 from aded_engine.cli import main as cli_main
-from aded_engine.server.api import ServerConfig, model_ids
+from aded_engine.server.api import FLUSH_S, ServerConfig, model_ids
 from aded_engine.server.host import SessionHost
 from aded_engine.server.serve import ApiServer, UnsafeBindError
 
@@ -116,6 +116,17 @@ def test_sse_stream_ends_with_done(plain_server, model):
     assert data[-1] == "[DONE]"
     last = json.loads(data[-2])
     assert last["choices"][0]["finish_reason"] in ("stop", "length") and "aded" in last
+
+
+def test_a_stream_collects_text_on_a_timer_not_per_step(plain_server, model):
+    """The decoder never wakes the event loop: the stream sends what was made within each
+    FLUSH_S, so a reply of many steps arrives in about decode time / FLUSH_S chunks."""
+    _text, chunks = streamed(plain_server, model=model, messages=QUESTION, temperature=0,
+                             max_tokens=96)
+    content = [c for c in chunks if c.choices and c.choices[0].delta.content]
+    aded = chunks[-1].model_extra["aded"]
+    assert aded["calls"] >= 8  # one chunk per step would be as many chunks
+    assert len(content) <= aded["decode_seconds"] / FLUSH_S + 2
 
 
 def test_follow_up_reuses_the_cached_prompt(aded_server, model):
