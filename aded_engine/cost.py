@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .json_map import read_json_entry, write_json_entry
+from .json_map import drop_json_entry, read_json_entry, write_json_entry
 from .search import DraftTree
 
 # Batch sizes timed at load. CPU kernels take rows in blocks (llama.cpp's repacked Q4_K on
@@ -57,6 +57,11 @@ class CostCurve:
     def observe(self, n_rows: int, ms: float, rate: float = 0.05) -> None:
         ratio = ms / max(1e-6, float(np.interp(n_rows, self.sizes, self.ms)))
         self.scale += rate * (min(ratio, 4 * self.scale) - self.scale)
+
+    def take(self, other: CostCurve) -> None:
+        """Become ``other`` in place: the proposers and the thread governor hold this object."""
+        self.sizes, self.ms, self.scale, self.steady = (list(other.sizes), list(other.ms),
+                                                        other.scale, other.steady)
 
     @property
     def single_token_ms(self) -> float:
@@ -130,16 +135,22 @@ def physical_curve(sizes: list[int], ms: list[float]) -> CostCurve:
 
 def cached_cost_curve(backend, cache_file: Path, key: str, sizes=CPU_SIZES,
                       agree: float = 2.0, rescale: float = 5.0,
-                      measure=measure_cost_curve) -> CostCurve:
+                      measure=measure_cost_curve, fresh: bool = False) -> CostCurve:
     """The cached curve for this model/threads/device, if a quick spot check of a one-row
     decode still agrees with it (within ``agree`` times); within ``rescale`` times, the
     cached shape scaled to the machine as it is now (other programs busier or quieter than
     when it was measured: measuring it again would add seconds to every start on a shared
     machine, and decoding keeps the scale current anyway); otherwise measured again and
     cached. A curve measured while the machine was very busy must not be trusted for ever:
-    one whose timings scattered (``steady`` False) is used for this session, never cached."""
-    entry = read_json_entry(cache_file, key, valid=lambda e: curve_from_json(e) is not None)
-    curve = curve_from_json(entry)
+    one whose timings scattered (``steady`` False) is used for this session, never cached.
+    ``fresh`` (Settings › Measure this machine again): the cached curve is dropped unread
+    and measured again, so a busy measurement leaves nothing cached for the next start."""
+    if fresh:
+        drop_json_entry(cache_file, key)
+        curve = None
+    else:
+        entry = read_json_entry(cache_file, key, valid=lambda e: curve_from_json(e) is not None)
+        curve = curve_from_json(entry)
     if curve is not None:
         ratio = measure_cost_curve(backend, (1,), repeats=3).ms[0] / curve.ms[0]
         if 1 / agree < ratio < agree:
@@ -184,9 +195,10 @@ class PlainStepClock:
         return statistics.fmean(self.recent) if self.recent else self.fallback_ms
 
 
-def backend_cost_curve(backend, cache_file: Path) -> CostCurve:
+def backend_cost_curve(backend, cache_file: Path, fresh: bool = False) -> CostCurve:
     """The batch-cost curve of a loaded model, cached per model file and everything in its
-    settings that changes the cost (the device, threads, GPU layers, attention, repacking)."""
+    settings that changes the cost (the device, threads, GPU layers, attention, repacking);
+    ``fresh``: measured again now (``cached_cost_curve``)."""
     s = backend.settings
     if s.single_row_batches:
         sizes = (1,)  # trees are never verified in this mode
@@ -195,7 +207,7 @@ def backend_cost_curve(backend, cache_file: Path) -> CostCurve:
     # "v2:": curves cached before busy-machine timings were refused are measured again
     key = (f"v2:{backend.path.name}:{backend.path.stat().st_size}:{backend.device_name}:"
            f"{backend.n_threads}:{s.n_gpu_layers}:{s.flash_attn}:{s.repack}")
-    return cached_cost_curve(backend, cache_file, key, sizes)
+    return cached_cost_curve(backend, cache_file, key, sizes, fresh=fresh)
 
 
 # Evidence levels: the longest run of tokens ending at a draft node that the conversation

@@ -1,7 +1,7 @@
 """Small JSON files that map keys to records (measured batch costs per machine, acceptance
 per model, the model file behind each tokenizer's tables, load verdicts): read one entry,
-replace one entry atomically. A file that is not such a map (unreadable, not JSON, too deep,
-too big, not an object), or whose entry fails the reader's check, is set aside
+replace or drop one entry atomically. A file that is not such a map (unreadable, not JSON,
+too deep, too big, not an object), or whose entry fails the reader's check, is set aside
 (set_aside.py) and reads as empty: never a reason to stop, never silently overwritten."""
 
 from __future__ import annotations
@@ -46,3 +46,10 @@ def write_json_entry(path: Path, key: str, value) -> None:
     data = _read_map(path)
     data[key] = value
     write_atomically(path, json.dumps(data, indent=1).encode())
+
+
+def drop_json_entry(path: Path, key: str) -> None:
+    """Remove one entry, if the file holds it (atomically, as ``write_json_entry``)."""
+    data = _read_map(path)
+    if data.pop(key, None) is not None:
+        write_atomically(path, json.dumps(data, indent=1).encode())

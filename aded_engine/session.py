@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 from .backend import BackendSettings, LlamaBackend
 from .chat_template import ChatFormatter
-from .cost import backend_cost_curve
+from .cost import GPU_SIZES, CostCurve, backend_cost_curve
 from .decode import ReplyStats, StepEvent, decode_reply
 from .prefill import PrefillProgress, prefill
 from .learned_tables import LearnedTables
@@ -31,6 +31,11 @@ from .set_aside import take_notes
 from .text_check import check_messages
 from .thread_governor import ThreadGovernor, thread_counts
 from .trigram import LearnedLayers, TableSettings, TrigramDrafter
+
+
+def cost_cache_file() -> Path:
+    """The batch-cost curves measured on this machine, per model and settings (cost.py)."""
+    return cache_dir() / "batch-cost.json"
 
 
 class ContextOverflowError(ValueError):
@@ -113,7 +118,7 @@ class ChatSession:
         phases.begin("tables")
         self.tables = LearnedTables(b)
         phases.begin("cost")
-        self.curve = backend_cost_curve(b, cache_dir() / "batch-cost.json")
+        self.curve = backend_cost_curve(b, cost_cache_file())
         # on a CPU another program can take a core: fewer threads may then be faster
         self.governor = ThreadGovernor(thread_counts(b.n_threads), self.curve.relative,
                                        b.set_threads) if b.device_name == "CPU" else None
@@ -145,6 +150,32 @@ class ChatSession:
                 "single_token_ms": round(self.curve.single_token_ms, 2),
                 "fingerprint": self.fingerprint, "load_seconds": dict(self.load_seconds),
                 "load_note": self.load_note}
+
+    # --- batch cost ----------------------------------------------------------------------
+    def measure_again(self) -> CostCurve:
+        """Settings › Measure this machine again: the cached batch-cost curve dropped and
+        measured now, as at a start (the full thread count, whatever the governor chose
+        meanwhile: the cache is keyed by it). A steady curve is cached and used from the next
+        step on; one whose timings scattered (a busy machine) is returned but neither cached
+        nor used: the curve in use is better than one a busy spell flattened."""
+        b = self.backend
+        # the scratch rows go after the conversation (cost.measure_cost_curve, from position
+        # 64 on); without room for them, the next reply reads its prompt again
+        if max(64, len(self.kv_tokens)) + GPU_SIZES[-1] > b.n_ctx:
+            self.kv_tokens = []
+            b.clear()
+        in_use = b.n_threads
+        full = self.governor.counts[0] if self.governor is not None else in_use
+        if full != in_use:
+            b.set_threads(full)
+        try:
+            curve = backend_cost_curve(b, cost_cache_file(), fresh=True)
+        finally:
+            if full != in_use:
+                b.set_threads(in_use)
+        if curve.steady:
+            self.curve.take(curve)
+        return curve
 
     # --- tables ------------------------------------------------------------------------
     @property

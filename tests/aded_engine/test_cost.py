@@ -127,3 +127,32 @@ def test_an_unsteady_curve_is_used_but_never_cached(demo_model_path, tmp_path):
     curve = cached_cost_curve(backend, cache, "k", sizes=(1, 2), measure=busy_machine)
     assert curve.ms == [60.0, 60.0] and not cache.exists()
     backend.close()
+
+
+def test_fresh_drops_the_cached_curve_and_measures_again(demo_model_path, tmp_path):
+    import json
+
+    from aded_engine.backend import BackendSettings, LlamaBackend
+
+    def busy_machine(_backend, sizes):
+        curve = CostCurve(list(sizes), [60.0] * len(sizes))
+        curve.steady = False
+        return curve
+
+    backend = LlamaBackend(demo_model_path, BackendSettings(n_ctx=256, n_threads=2))
+    cache = tmp_path / "cost.json"
+    flat = {"sizes": [1, 2], "ms": [61.8, 61.8]}  # agrees with no machine's spot check
+    cache.write_text(json.dumps({"k": flat, "other": flat}))
+    curve = cached_cost_curve(backend, cache, "k", sizes=(1, 2, 4), agree=1e9, fresh=True,
+                              measure=lambda b, sizes: CostCurve(list(sizes), [9.0, 12.0, 20.0]))
+    assert curve.ms == [9.0, 12.0, 20.0]  # measured, though the cached one would "agree"
+    assert json.loads(cache.read_text()) == {"k": curve.to_json(), "other": flat}
+    cached_cost_curve(backend, cache, "k", sizes=(1, 2), fresh=True, measure=busy_machine)
+    assert json.loads(cache.read_text()) == {"other": flat}  # dropped, the busy one not saved
+    backend.close()
+
+
+def test_take_changes_the_curve_its_holders_see():
+    held = CostCurve([1, 8], [10.0, 40.0], scale=2.0)
+    held.take(CostCurve([1, 4], [5.0, 10.0]))
+    assert (held.sizes, held.ms, held.scale, held.predict(4)) == ([1, 4], [5.0, 10.0], 1.0, 10.0)
