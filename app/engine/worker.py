@@ -91,6 +91,8 @@ class EngineWorker(QObject):
         counted(object): BudgetCount of the newest count request (older ones are skipped).
         status(str): a one-line message for the status bar.
         tablesReset(bool, str): the learned tables were deleted (True), or why not (False).
+        machineMeasured(object, str): the batch-cost curve measured again (a CostCurve;
+            cached and used only when ``steady``), or None and why not.
     """
 
     loadProgress = Signal(float, str)
@@ -107,6 +109,7 @@ class EngineWorker(QObject):
     counted = Signal(object)
     status = Signal(str)
     tablesReset = Signal(bool, str)
+    machineMeasured = Signal(object, str)
 
     def __init__(self, stop_event: threading.Event):
         super().__init__()
@@ -280,6 +283,20 @@ class EngineWorker(QObject):
         self.tablesReset.emit(True, "")
 
     @Slot()
+    def measure_machine(self) -> None:
+        """Settings › Measure this machine again (ChatSession.measure_again)."""
+        if self.session is None:
+            self.machineMeasured.emit(None, "No model is loaded.")
+            return
+        try:
+            with self.host.use() as session:
+                curve = session.measure_again()
+        except Exception as exc:
+            self.machineMeasured.emit(None, f"{type(exc).__name__}: {exc}")
+            return
+        self.machineMeasured.emit(curve, "")
+
+    @Slot()
     def close(self) -> None:
         self.host.replace(None)
 
@@ -312,6 +329,7 @@ class EngineClient(QObject):
     _forget = Signal(dict)
     _configure = Signal(object)
     _reset_tables = Signal()
+    _measure_machine = Signal()
     _close = Signal()
 
     def __init__(self, parent: QObject | None = None):
@@ -326,6 +344,7 @@ class EngineClient(QObject):
                               (self._forget, worker.forget),
                               (self._configure, worker.configure),
                               (self._reset_tables, worker.reset_tables),
+                              (self._measure_machine, worker.measure_machine),
                               (self._close, worker.close)):
             request.connect(slot)  # queued: the worker lives in the engine thread
         worker.finished.connect(self._on_done)
@@ -406,6 +425,14 @@ class EngineClient(QObject):
         if self.busy or self.loading or self.info is None:
             return False
         self._reset_tables.emit()
+        return True
+
+    def measure_machine(self) -> bool:
+        """Measure the loaded model's batch costs again; refused (False) while a reply or a
+        load runs or when no model is loaded. The answer is the worker's ``machineMeasured``."""
+        if self.busy or self.loading or self.info is None:
+            return False
+        self._measure_machine.emit()
         return True
 
     def shutdown(self, timeout_ms: int | None = None) -> bool:

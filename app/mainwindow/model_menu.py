@@ -143,7 +143,7 @@ class ModelMenu(QMenu):
         return True
 
     def edit_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self.parent(), self.client.info)
+        dialog = SettingsDialog(self.settings, self.parent(), self.client.info, self.client)
         if not dialog.exec():
             return
         before = self.settings.session_settings()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDialog, 
 
 from aded_engine.cpu_cores import default_threads
 
+from .measure_panel import MeasurePanel
 from .settings import ADAPTATIONS, RANGES, SAMPLING_KEYS, AppSettings
 
 
@@ -121,7 +122,10 @@ def context_hint(info: dict | None) -> str:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: AppSettings, parent=None, model_info: dict | None = None):
+    """``client``: the engine (app/engine/worker.py), for "Measure this machine again"."""
+
+    def __init__(self, settings: AppSettings, parent=None, model_info: dict | None = None,
+                 client=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         # the choice made for this computer, as llama.cpp makes it (aded_engine/cpu_cores.py)
@@ -155,6 +159,8 @@ class SettingsDialog(QDialog):
         form.addRow(ranged("Draft depth", "draft_depth", "tokens"), self.depth)
         form.addRow("Table adaptation", self.adaptation)
         form.addRow("", self.reopen)
+        self.measure = MeasurePanel(client)
+        form.addRow("Speed of this machine", self.measure)
         self.sampling = SamplingForm(settings.sampling_defaults())
         self.sampling_note = _note(DEFAULTS_NOTE)
         box = QVBoxLayout(self)
