@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Callable
 
 from .cost import PlainStepClock
+from .machine_load import load_ratio, was_busy
 from .proposer import TreeProposer
 from .search import DraftTree
 from .sampling import Sampler
@@ -74,6 +75,10 @@ class ReplyStats(DecodeCounts):
     plain_ms: float = 0.0  # what plain decoding's steps would have cost for these tokens
     finish_reason: str = ""  # "stop" | "length" | "cancelled" | "context"
     steps: list[StepStats] = field(default_factory=list, repr=False)
+    # whether other programs slowed the reply (machine_load.py): each call's ms per one-row
+    # equivalent, and the calls the thread governor made on fewer threads by its choice
+    row_ms: list[float] = field(default_factory=list, repr=False)
+    reduced_calls: int = 0
 
     MIN_TOKENS_FOR_SPEEDUP = 16
 
@@ -90,6 +95,16 @@ class ReplyStats(DecodeCounts):
         # (a load that came and went must not read as a gain); drafts that all failed cost
         return measured if self.accepted else min(1.0, measured)
 
+    @property
+    def load_ratio(self) -> float | None:
+        """The calls' mean time over their fast ones; None until enough calls to say."""
+        return load_ratio(self.row_ms)
+
+    @property
+    def busy(self) -> bool:
+        """Other programs loaded the machine enough to slow this reply down."""
+        return was_busy(self.load_ratio, self.reduced_calls, self.calls)
+
     def summary(self) -> dict:
         return {"tokens": self.tokens, "seconds": round(self.seconds, 4),
                 "tokens_per_s": round(self.tokens_per_s, 2), "calls": self.calls,
@@ -98,7 +113,8 @@ class ReplyStats(DecodeCounts):
                 "acceptance_rate": round(self.acceptance_rate, 3),
                 "draft_share": round(self.draft_share, 4),
                 "speedup": None if self.speedup is None else round(self.speedup, 3),
-                "finish_reason": self.finish_reason}
+                "load_ratio": None if self.load_ratio is None else round(self.load_ratio, 2),
+                "busy": self.busy, "finish_reason": self.finish_reason}
 
 
 @dataclass
@@ -139,6 +155,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
         room = backend.n_ctx - len(text) - 1
         if len(tree) > room:
             tree = tree.subset([i for i, d in enumerate(tree.depths()) if d <= room][:room])
+        reduced = governor is not None and governor.reduced  # before it hears this call
         t1 = time.perf_counter()
         result = verify_tree(backend, len(text) - 1, text[-1], tree, pick)
         t2 = time.perf_counter()
@@ -171,6 +188,8 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
         stats.accepted += step.accepted
         stats.draft_ms += step.draft_ms
         stats.verify_ms += step.verify_ms
+        stats.row_ms.append(verify_ms / proposer.curve.relative(1 + step.nodes))
+        stats.reduced_calls += reduced
         stats.steps.append(step)
         stats.seconds = time.perf_counter() - start
         stats.baseline_ms_per_token = clock.ms

@@ -32,6 +32,8 @@ class ReplyRecord:
     acceptance_rate: float = 0.0
     draft_share: float = 0.0
     speedup: float | None = None  # None: too few tokens to say
+    load_ratio: float | None = None  # the calls' mean time over their fast ones
+    busy: bool = False  # other programs slowed the reply (aded_engine/machine_load.py)
     finish_reason: str = ""  # "stop" | "length" | "cancelled" | "context"
     baseline_ms_per_token: float = 0.0
     # added around the loop
@@ -57,8 +59,8 @@ class ReplyRecord:
     def followed_by(self, later: ReplyRecord) -> ReplyRecord:
         """One reply's record from two runs of decoding: this one, and ``later`` that
         continued it (Continue after the length limit). Counts add up, rates are taken over
-        the sums, the speedup is weighted by time (over the runs that measured one); how it
-        ended, its baseline and what learned it are the later run's."""
+        the sums, the speedup and the load ratio are weighted by time (over the runs that
+        measured one); how it ended, its baseline and what learned it are the later run's."""
         if not self.measured:
             return replace(later, drafted_spans=later.drafted_spans or self.drafted_spans)
         if not later.measured:
@@ -68,8 +70,13 @@ class ReplyRecord:
         tokens, seconds = self.tokens + later.tokens, self.seconds + later.seconds
         calls, nodes = self.calls + later.calls, self.nodes_verified + later.nodes_verified
         accepted = self.drafts_accepted + later.drafts_accepted
-        timed = [(r.speedup, r.seconds) for r in (self, later) if r.speedup is not None]
-        timed_s = sum(t for _, t in timed)
+
+        def by_time(name: str) -> float | None:
+            timed = [(getattr(r, name), r.seconds) for r in (self, later)
+                     if getattr(r, name) is not None]
+            timed_s = sum(t for _, t in timed)
+            return round(sum(v * t for v, t in timed) / timed_s, 3) if timed_s > 0 else None
+
         return replace(
             later, tokens=tokens, seconds=round(seconds, 4), calls=calls,
             tokens_per_s=round(tokens / seconds, 2) if seconds > 0 else 0.0,
@@ -82,7 +89,8 @@ class ReplyRecord:
             draft_share=round((self.draft_share * self.seconds
                                + later.draft_share * later.seconds) / seconds, 4)
             if seconds > 0 else 0.0,
-            speedup=round(sum(s * t for s, t in timed) / timed_s, 3) if timed_s > 0 else None,
+            speedup=by_time("speedup"), load_ratio=by_time("load_ratio"),
+            busy=self.busy or later.busy,
             drafted_spans=later.drafted_spans or self.drafted_spans)
 
     def to_json(self) -> dict:
@@ -110,15 +118,16 @@ class ReplyRecord:
                 values[f.name] = _spans(value)
             elif value is None and f.default is None:
                 values[f.name] = None
-            elif isinstance(value, _ACCEPTS.get(kind, kind)) and not isinstance(value, bool):
+            elif isinstance(value, _ACCEPTS.get(kind, kind)) and (
+                    kind is bool or not isinstance(value, bool)):  # True is no number
                 values[f.name] = kind(value)
         return cls(**values, measured="tokens" in data)
 
 
 # written only when set, so rows from before they existed read and write back unchanged
-_OPTIONAL = ("learned_source", "drafted_spans", "error", "documents")
+_OPTIONAL = ("learned_source", "drafted_spans", "error", "documents", "load_ratio", "busy")
 # fields whose default (None) does not name their type; an int passes for a float
-_KINDS = {"speedup": float, "learned_by": str, "learned_source": str}
+_KINDS = {"speedup": float, "load_ratio": float, "learned_by": str, "learned_source": str}
 _ACCEPTS = {float: (int, float)}
 
 

@@ -45,6 +45,12 @@ class ThreadGovernor:
         self.trial_steps: list[float] = []
         self.home = self.current  # the count in use before the round
 
+    @property
+    def reduced(self) -> bool:
+        """Running fewer threads than the full count by choice, not for a trial: a trial
+        found fewer faster, so another program has taken a core (machine_load.py)."""
+        return self.current == self.home != self.counts[0]
+
     def record(self, rows: int, ms: float) -> None:
         per_row = ms / self.relative_cost(max(1, rows))
         if self.current != self.home:  # a trial step

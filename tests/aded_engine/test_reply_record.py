@@ -17,7 +17,7 @@ def test_of_rounds_the_loop_statistics_like_their_summary():
     stats = ReplyStats(tokens=20, seconds=1.0, calls=10, nodes=5, accepted=3, draft_ms=1.0,
                        verify_ms=500.0, baseline_ms_per_token=60.12345, finish_reason="stop")
     record = ReplyRecord.of(stats, dropped_turns=2, learned_by="fp1")
-    assert {k: v for k, v in record.to_json().items() if k in stats.summary()} == stats.summary()
+    assert {k: getattr(record, k) for k in stats.summary()} == stats.summary()
     assert (record.baseline_ms_per_token, record.dropped_turns, record.learned_by) == (
         60.123, 2, "fp1")
     assert record.measured and record.drafted_spans is None
@@ -85,3 +85,15 @@ def test_a_continued_reply_is_one_record_over_both_runs():
     assert first.followed_by(ReplyRecord(finish_reason="cancelled", measured=False)) == replace(
         first, finish_reason="cancelled")  # the engine gave no numbers: the first run's stand
     assert ReplyRecord(measured=False).followed_by(later) == later
+
+
+def test_a_busy_reply_says_so_in_its_row_and_a_quiet_old_row_stays_unchanged():
+    busy = ReplyStats(tokens=40, seconds=2.0, calls=40, row_ms=[13.0, 13.0, 13.0, 130.0] * 10)
+    record = ReplyRecord.of(busy)
+    assert record.busy and record.load_ratio == round(busy.load_ratio, 2)
+    row = record.to_json()
+    assert row["busy"] is True and ReplyRecord.from_json(row) == record
+    assert "busy" not in ReplyRecord.from_json(ROW).to_json()  # written only when it was
+    assert not ReplyRecord.from_json(dict(ROW, busy=1)).busy  # only a real true is read
+    quiet_then_busy = ReplyRecord.from_json(ROW).followed_by(record)
+    assert quiet_then_busy.busy  # a continued reply was busy if either run was
