@@ -1,5 +1,6 @@
 """The live speed indicator: tokens/s, speedup over plain decoding, tokens per model call,
-acceptance rate, and a small plot of the speedup over the reply."""
+acceptance rate, whether other programs slowed the reply, and a small plot of the speedup
+over the reply."""
 
 from __future__ import annotations
 
@@ -27,6 +28,20 @@ def acceptance_text(stats: ReplyRecord) -> str:
             f"({100 * stats.acceptance_rate:.0f}%)")
 
 
+def busy_text(stats: ReplyRecord) -> str:
+    """The sentence for a reply slowed by other programs (aded_engine/machine_load.py);
+    empty when the machine was quiet enough or the reply too short to say."""
+    if not stats.busy:
+        return ""
+    return ("The machine was busy during this reply: other programs used the CPU, speeds are "
+            "lower than usual.")
+
+
+BUSY_TIP = ("Every model call of the reply is timed. On a quiet computer they take about the "
+            "same time; here many took far longer than the reply's fast ones, or the decoder "
+            "moved to fewer threads because another program had taken a core.")
+
+
 def stats_line(stats: ReplyRecord) -> str:
     """One line under a finished message: '42 tokens · 55.1 tok/s · 1.12× vs plain · ...'.
     A reply stopped while its prompt was read has no figures, only that."""
@@ -44,7 +59,8 @@ def stats_line(stats: ReplyRecord) -> str:
         parts.append(reason)
     if stats.dropped_turns:
         parts.append(f"{stats.dropped_turns} oldest turns left out")
-    return " · ".join(parts)
+    line = " · ".join(parts)
+    return f"{line}. {busy_text(stats)}" if stats.busy else line
 
 
 class SpeedPlot(QWidget):
@@ -159,6 +175,9 @@ class SpeedMeter(QWidget):
             grid.addWidget(value, row, 1)
             self.values[key] = value
         grid.setColumnStretch(1, 1)
+        self.busy_note = QLabel(wordWrap=True, objectName="speed_busy", toolTip=BUSY_TIP)
+        self.busy_note.setStyleSheet("color:#b45309;")
+        self.busy_note.hide()
         self.plot = SpeedPlot()
         box = QVBoxLayout(self)
         box.setContentsMargins(8, 6, 8, 6)
@@ -166,6 +185,7 @@ class SpeedMeter(QWidget):
         header.setStyleSheet("font-weight:600;")
         box.addWidget(header)
         box.addLayout(grid)
+        box.addWidget(self.busy_note)
         box.addWidget(self.plot)
         box.addStretch(1)
         self.stats = ReplyRecord()
@@ -173,6 +193,7 @@ class SpeedMeter(QWidget):
     def start_reply(self) -> None:
         self.plot.clear()
         self.stats = ReplyRecord()
+        self._say_busy(self.stats)
         for key, label in self.values.items():
             label.setText(NOT_ENOUGH if key == "speedup" else "–")
 
@@ -184,12 +205,14 @@ class SpeedMeter(QWidget):
             self.show_stats(record)
             return
         self.stats = ReplyRecord(measured=False)
+        self._say_busy(self.stats)
         for label in self.values.values():
             label.setText("–")
 
     def show_stats(self, stats: ReplyRecord) -> None:
         """Statistics of the reply so far."""
         self.stats = stats
+        self._say_busy(stats)
         if not stats.tokens and stats.finish_reason == "cancelled":
             for label in self.values.values():  # "0 tokens · 0.0 tok/s" would measure nothing
                 label.setText("–")
@@ -203,3 +226,7 @@ class SpeedMeter(QWidget):
         else:
             self.values["acceptance_rate"].setText("no drafts yet")
         self.plot.add(stats.tokens, stats.speedup)
+
+    def _say_busy(self, stats: ReplyRecord) -> None:
+        self.busy_note.setText(busy_text(stats))
+        self.busy_note.setVisible(stats.busy)

@@ -1,9 +1,11 @@
 """The speed panel and the line under a reply: what each figure says, in words that tell a
 share of drafted tokens from a share of the reply, and which reply they are about."""
 
+from dataclasses import replace
+
 from aded_engine.reply_record import ReplyRecord
 
-from app.speed.meter import NOT_ENOUGH, STOPPED_UNSTARTED, SpeedMeter, stats_line
+from app.speed.meter import NOT_ENOUGH, STOPPED_UNSTARTED, SpeedMeter, busy_text, stats_line
 
 RECORD = ReplyRecord.from_json({
     "tokens": 42, "seconds": 0.76, "tokens_per_s": 55.12, "speedup": 1.123,
@@ -81,3 +83,18 @@ def test_a_reply_stopped_before_its_first_token_shows_no_figures(qtbot):
     meter.show_stats(ReplyRecord.from_json({"tokens": 0, "finish_reason": "cancelled"}))
     assert meter.values["tokens_per_s"].text() == STOPPED_UNSTARTED
     assert {meter.values[k].text() for k in ("speedup", "tokens_per_call")} == {"–"}
+
+
+def test_a_reply_slowed_by_other_programs_says_so_a_quiet_one_does_not(qtbot):
+    meter = make_meter(qtbot)
+    busy = replace(RECORD, busy=True, load_ratio=3.2)
+    meter.show_stats(busy)
+    assert meter.busy_note.isVisible() and meter.busy_note.text() == busy_text(busy)
+    assert "busy during this reply: other programs used the CPU" in meter.busy_note.text()
+    assert len(meter.busy_note.toolTip()) > 40
+    assert stats_line(busy) == f"{stats_line(RECORD)}. {busy_text(busy)}"
+    meter.show_last_reply(RECORD)  # another conversation, quiet
+    assert not meter.busy_note.isVisible() and "busy" not in stats_line(RECORD)
+    meter.show_stats(busy)
+    meter.start_reply()  # a new reply starts without the last one's note
+    assert not meter.busy_note.isVisible()
