@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .backend import LlamaVocab, ModelLoadError
+from .calibration_seed import seeded_calibration
 from .cost import AcceptanceCalibration
 from .json_map import read_json_entry, write_json_entry
 from .paths import tables_dir
@@ -133,26 +134,28 @@ class LearnedTables:
             self.sources[name] = {}
             self._path(name).unlink(missing_ok=True)
         for sampled in (False, True):
-            write_json_entry(_calibration_file(), self._calibration_entry(sampled), None)
+            write_json_entry(_calibration_file(), self.calibration_entry(sampled), None)
 
-    def _calibration_entry(self, sampled: bool) -> str:
+    def calibration_entry(self, sampled: bool) -> str:
         # Greedy and sampled replies accept drafts at different rates (a sampled draw
         # matches a draft only as often as the model gives it that probability): each
         # keeps its own calibration, or greedy use would make sampled replies over-draft.
         return self.calibration_key + (":sampled" if sampled else "")
 
     def load_calibration(self, sampled: bool = False) -> AcceptanceCalibration:
-        """The saved calibration of greedy or of sampled replies (a fresh one if none, or if
-        the record is damaged)."""
-        calibration = AcceptanceCalibration()
-        saved = read_json_entry(_calibration_file(), self._calibration_entry(sampled),
+        """The saved calibration of greedy or of sampled replies (if none, or if the record
+        is damaged: the one this model ships with, calibration_seed.py, or a fresh one)."""
+        entry = self.calibration_entry(sampled)
+        saved = read_json_entry(_calibration_file(), entry,
                                 valid=lambda e: AcceptanceCalibration().load_json(e))
-        if saved is not None:
-            calibration.load_json(saved)
+        if saved is None:
+            return seeded_calibration(entry)
+        calibration = AcceptanceCalibration()
+        calibration.load_json(saved)
         return calibration
 
     def save_calibration(self, calibration: AcceptanceCalibration, sampled: bool = False) -> None:
-        write_json_entry(_calibration_file(), self._calibration_entry(sampled),
+        write_json_entry(_calibration_file(), self.calibration_entry(sampled),
                          calibration.to_json())
 
 
