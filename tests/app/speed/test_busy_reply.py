@@ -34,7 +34,7 @@ def two_thread_engine(qapp, demo_model, settings_for):
 @pytest.mark.slow
 def test_a_reply_under_a_spinning_load_says_the_machine_was_busy(qtbot, make_window, settings_for,
                                                                  two_thread_engine):
-    window = make_window(settings_for(max_tokens=16), client=two_thread_engine)
+    window = make_window(settings_for(max_tokens=64), client=two_thread_engine)
     with contextlib.ExitStack() as loads:
         for _ in range(os.cpu_count() or 2):  # every core has another program wanting it
             loads.enter_context(background_load("spin"))
