@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Callable
 
 from .cost import PlainStepClock
-from .machine_load import load_ratio, was_busy
+from .machine_load import cpu_wait_ns, load_ratio, was_busy
 from .proposer import TreeProposer
 from .search import DraftTree
 from .sampling import Sampler
@@ -79,6 +79,7 @@ class ReplyStats(DecodeCounts):
     # equivalent, and the calls the thread governor made on fewer threads by its choice
     row_ms: list[float] = field(default_factory=list, repr=False)
     reduced_calls: int = 0
+    waited_share: float | None = None  # CPU wait of runnable threads over threads x time
 
     MIN_TOKENS_FOR_SPEEDUP = 16
 
@@ -103,7 +104,7 @@ class ReplyStats(DecodeCounts):
     @property
     def busy(self) -> bool:
         """Other programs loaded the machine enough to slow this reply down."""
-        return was_busy(self.load_ratio, self.reduced_calls, self.calls)
+        return was_busy(self.load_ratio, self.reduced_calls, self.calls, self.waited_share)
 
     def summary(self) -> dict:
         return {"tokens": self.tokens, "seconds": round(self.seconds, 4),
@@ -143,6 +144,7 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
     pick = None if sampler.settings.argmax_only else (
         lambda row, path: sampler.pick(row, text[-last_n:] + path))
     start = time.perf_counter()
+    waited_before = cpu_wait_ns()
     while stats.tokens < max_tokens:
         if should_stop():
             stats.finish_reason = "cancelled"
@@ -201,4 +203,8 @@ def decode_reply(backend, text: list[int], proposer: TreeProposer, sampler: Samp
     else:
         stats.finish_reason = "length"
     stats.seconds = time.perf_counter() - start
+    waited_after = cpu_wait_ns()
+    if waited_before is not None and waited_after is not None and stats.seconds > 0:
+        stats.waited_share = (waited_after - waited_before) / (
+            1e9 * stats.seconds * max(1, backend.n_threads))
     return stats

@@ -14,6 +14,13 @@ Two signs, either enough:
   Calls then cost about the same again, only slower (1.7x on one thread), so the first
   sign misses it.
 
+* Waiting for a CPU (Linux): the process's runnable threads waited in the scheduler's queue
+  for ``WAITED_SHARE`` of the reply's time per llama.cpp thread or more
+  (``/proc/self/task/*/schedstat``). A load that shares the cores evenly slows every call
+  alike, which the first sign cannot see (a clean-clone test run beside one spinning
+  process per core: calls 1.23-1.29x their fast ones, at half the quiet speed); the wait
+  is the direct measure of other programs holding the CPU, near 0 on a quiet machine.
+
 Why not compare the calls with the batch-cost curve's one-row time: it was timed at the
 start of an empty context, and a call's cost grows with the context it attends to
 (SmolLM2-135M, one thread: 14 ms at 512 tokens, 27 ms at 3,584), so a long conversation on a
@@ -30,6 +37,7 @@ mild slowdown left unsaid, hence a threshold above what time-sharing alone gave.
 
 from __future__ import annotations
 
+import os
 import statistics
 from typing import Sequence
 
@@ -37,6 +45,20 @@ BUSY_RATIO = 1.6  # mean call this many times the reply's fast ones: stalls
 REDUCED_SHARE = 0.25  # calls on fewer threads by the governor's choice: a core was taken
 MIN_CALLS = 8  # fewer calls than this say too little
 FAST_QUANTILE = 0.1  # the reply's "fast" call: robust to one lucky call
+WAITED_SHARE = 0.25  # of each llama.cpp thread's time spent waiting for a CPU: taken
+
+
+def cpu_wait_ns() -> int | None:
+    """Nanoseconds this process's threads have waited, runnable, for a CPU so far (Linux's
+    per-thread schedstat); None where the system does not say."""
+    total = 0
+    try:
+        for task in os.scandir("/proc/self/task"):
+            with open(os.path.join(task.path, "schedstat")) as f:
+                total += int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
 
 
 def load_ratio(row_ms: Sequence[float]) -> float | None:
@@ -48,10 +70,13 @@ def load_ratio(row_ms: Sequence[float]) -> float | None:
     return statistics.fmean(row_ms) / fast if fast > 0 else None
 
 
-def was_busy(ratio: float | None, reduced_calls: int = 0, calls: int = 0) -> bool:
+def was_busy(ratio: float | None, reduced_calls: int = 0, calls: int = 0,
+             waited_share: float | None = None) -> bool:
     """True when other programs loaded the machine enough to slow the reply down: its calls
-    stalled (``ratio``, from ``load_ratio``), or the governor kept fewer threads for
-    ``reduced_calls`` of its ``calls``."""
+    stalled (``ratio``, from ``load_ratio``), the governor kept fewer threads for
+    ``reduced_calls`` of its ``calls``, or its threads waited for a CPU for
+    ``waited_share`` of their time."""
     stalled = ratio is not None and ratio >= BUSY_RATIO
     reduced = calls >= MIN_CALLS and reduced_calls >= REDUCED_SHARE * calls
-    return stalled or reduced
+    waited = calls >= MIN_CALLS and waited_share is not None and waited_share >= WAITED_SHARE
+    return stalled or reduced or waited

@@ -1,10 +1,15 @@
 """Was the machine busy during a reply: the pure functions on synthetic call times (so no
 test depends on this machine being quiet), and the decode loop's statistics that carry it."""
 
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 
 from aded_engine.decode import ReplyStats
-from aded_engine.machine_load import BUSY_RATIO, load_ratio, was_busy
+from aded_engine.machine_load import BUSY_RATIO, WAITED_SHARE, cpu_wait_ns, load_ratio, was_busy
 from aded_engine.thread_governor import ThreadGovernor
 
 # ms per one-row call of a reply on a quiet machine: about the same, the context growing,
@@ -54,3 +59,31 @@ def test_the_governor_says_when_it_chose_fewer_threads_not_when_it_tries_them():
         governor.record(1, {2: 400.0, 1: 38.0}[threads["now"]])  # a core taken: 2 threads stall
     assert (1, False) in seen  # the trial of one thread is not the governor's choice yet
     assert seen[-1] == (1, True)  # it won: one thread chosen
+
+
+def test_threads_waiting_for_a_cpu_for_a_quarter_of_their_time_is_busy():
+    """A load that shares the cores evenly slows every call alike: no stalls to see, but the
+    threads wait in the scheduler's queue."""
+    even = [20.0] * 20
+    assert not was_busy(load_ratio(even), 0, 20, waited_share=0.05)
+    assert was_busy(load_ratio(even), 0, 20, waited_share=WAITED_SHARE)
+    assert not was_busy(load_ratio(even[:4]), 0, 4, waited_share=0.9)  # too few calls
+
+
+def test_the_cpu_wait_grows_while_another_program_holds_the_same_cpu():
+    before = cpu_wait_ns()
+    assert before is not None and before >= 0  # Linux: the tests' platform
+    cpu = {min(os.sched_getaffinity(0))}
+    everywhere = os.sched_getaffinity(0)
+    other = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        os.sched_setaffinity(other.pid, cpu)
+        os.sched_setaffinity(0, cpu)
+        stop = time.perf_counter() + 0.5
+        while time.perf_counter() < stop:  # two programs runnable on one CPU: each waits
+            pass
+    finally:
+        os.sched_setaffinity(0, everywhere)
+        other.kill()
+        other.wait()
+    assert cpu_wait_ns() - before > 100e6  # of 500 ms, about half
