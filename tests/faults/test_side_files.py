@@ -17,6 +17,7 @@ from aded_engine.paths import cache_dir, tables_dir
 from aded_engine.sampling import SamplingSettings
 from aded_engine.session import ChatSession, SessionSettings
 from aded_engine.set_aside import take_notes
+from damaged_tables import damaged_history_table  # tests/
 
 
 @pytest.mark.parametrize("content, reason", [
@@ -84,20 +85,8 @@ def test_every_side_file_damaged_at_once_the_model_still_loads_and_replies(demo_
     """One load, every file it reads besides the model damaged: the calibration's record
     (NaN), the batch costs and the load verdicts (not record files), the history table
     (truncated)."""
-    from aded_engine.backend import LlamaVocab
-    from aded_engine.provenance import new_source
-    from aded_engine.table_store import save_table, table_path
-    from aded_engine.trigram import FrozenLayer, TableSettings, learn_tokens
-
     model = Path(demo_model_path)
-    vocab = LlamaVocab(model)
-    runs = [vocab.tokenize("a reply to learn from", parse_special=False)]
-    history = table_path(tables_dir(), vocab.vocab_fingerprint, "history")
-    learned = new_source("chat:1:1.0", "", runs)
-    save_table(history, learn_tokens(FrozenLayer(), runs, TableSettings()),
-               vocab.vocab_fingerprint, vocab.n_vocab, {learned.id: learned})
-    vocab.close()
-    history.write_bytes(history.read_bytes()[:-7])
+    history = damaged_history_table(model)
     calibration = tables_dir() / "acceptance.json"
     calibration.write_text(json.dumps({f"{model.name}:{model.stat().st_size}":
                                        {"tried": [[float("nan")]], "accepted": [[1.0]]}}))

@@ -5,26 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aded_engine.backend import LlamaVocab
-from aded_engine.paths import tables_dir
-from aded_engine.provenance import new_source
 from aded_engine.set_aside import take_notes
-from aded_engine.table_store import save_table, table_path
-from aded_engine.trigram import FrozenLayer, TableSettings, learn_tokens
 from app.engine.wait import wait_until
-
-
-def _damaged_history_table(model: Path) -> Path:
-    """The model's history table, saved with something learned, then cut short."""
-    vocab = LlamaVocab(model)
-    runs = [vocab.tokenize("a reply to learn from", parse_special=False)]
-    path = table_path(tables_dir(), vocab.vocab_fingerprint, "history")
-    learned = new_source("chat:1:1.0", "", runs)
-    save_table(path, learn_tokens(FrozenLayer(), runs, TableSettings()),
-               vocab.vocab_fingerprint, vocab.n_vocab, {learned.id: learned})
-    vocab.close()
-    path.write_bytes(path.read_bytes()[:-7])
-    return path
+from damaged_tables import damaged_history_table  # tests/
 
 
 def _loaded(window, demo_model, qtbot) -> str:
@@ -38,7 +21,7 @@ def _loaded(window, demo_model, qtbot) -> str:
 
 def test_a_learned_table_set_aside_at_load_is_said_in_the_window(window, demo_model, qtbot):
     take_notes()
-    damaged = _damaged_history_table(Path(demo_model))
+    damaged = damaged_history_table(Path(demo_model))
     message = _loaded(window, demo_model, qtbot)
     assert list(damaged.parent.glob(damaged.name + ".corrupt-*"))
     assert f"{damaged.name}: file is truncated; set aside as" in message, message
@@ -52,7 +35,7 @@ def test_a_learned_table_set_aside_at_start_is_said_once_the_model_loads(make_wi
     the window was not listening yet, and "Loading…" would have replaced the notice anyway:
     it was lost, 22 times out of 22."""
     take_notes()
-    damaged = _damaged_history_table(Path(demo_model))
+    damaged = damaged_history_table(Path(demo_model))
     window = make_window(client=None)  # its own engine, no model loaded: a start
     message = _loaded(window, demo_model, qtbot)
     assert list(damaged.parent.glob(damaged.name + ".corrupt-*"))
